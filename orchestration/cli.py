@@ -32,7 +32,9 @@ def _call(target: str) -> Callable[[argparse.Namespace], int]:
 def _add_sandbox(sub: argparse._SubParsersAction) -> None:
     sandbox = sub.add_parser("sandbox", help="the localhost SP-API and NetSuite sandboxes")
     sandbox_sub = sandbox.add_subparsers(dest="sandbox_command", metavar="SANDBOX_COMMAND", required=True)
-    serve = sandbox_sub.add_parser("serve", help="serve both sandboxes until stopped; print their URLs as JSON")
+    serve = sandbox_sub.add_parser(
+        "serve", help="serve both sandboxes until stopped; print their URLs as JSON"
+    )
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--amazon-port", type=int, default=8765, help="SP-API + LWA port (0 = any free port)")
     serve.add_argument("--netsuite-port", type=int, default=8766, help="NetSuite port (0 = any free port)")
@@ -51,16 +53,22 @@ def _add_pipeline(sub: argparse._SubParsersAction) -> None:
     ingest.add_argument("source", nargs="?", choices=["amazon", "netsuite"], help="only this source")
     ingest.set_defaults(func=_call("ingestion.pipelines:ingest_command"))
 
-    imp = sub.add_parser("import-settlements", help="load settlement flat files downloaded from Seller Central")
+    imp = sub.add_parser(
+        "import-settlements", help="load settlement flat files downloaded from Seller Central"
+    )
     imp.add_argument("files", nargs="+", metavar="FILE")
     imp.set_defaults(func=_call("ingestion.amazon.settlements:import_command"))
 
     build = sub.add_parser("build", help="dbt build (models + tests), then publish the marts for finance")
-    build.add_argument("--mode", choices=["summary", "order"], help="accounting mode (default: the settings seed)")
+    build.add_argument(
+        "--mode", choices=["summary", "order"], help="accounting mode (default: the settings seed)"
+    )
     build.set_defaults(func=_call("orchestration.build:build_command"))
 
     push = sub.add_parser("push", help="push the reconciled records to NetSuite and Amazon")
-    push.add_argument("--dry-run", action="store_true", help="write the payloads to reverse_etl.sync_previews only")
+    push.add_argument(
+        "--dry-run", action="store_true", help="write the payloads to reverse_etl.sync_previews only"
+    )
     push.set_defaults(func=_call("reverse_etl.sync:push_command"))
 
     status = sub.add_parser("status", help="summarise the last build, publish and push")

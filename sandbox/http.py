@@ -160,7 +160,13 @@ class SandboxApp:
             return
         with self.lock:
             self.requests.append(
-                {"method": request.method, "path": request.path, "status": status, "fault": fault, "at": time.time()}
+                {
+                    "method": request.method,
+                    "path": request.path,
+                    "status": status,
+                    "fault": fault,
+                    "at": time.time(),
+                }
             )
 
     def dispatch(self, request: Request) -> tuple[Response, str | None]:
@@ -190,7 +196,9 @@ class SandboxApp:
         return self.not_found(request, status), fault
 
     def not_found(self, request: Request, status: int) -> Response:
-        return json_response({"errors": [{"code": "NotFound", "message": f"No route for {request.path}"}]}, status)
+        return json_response(
+            {"errors": [{"code": "NotFound", "message": f"No route for {request.path}"}]}, status
+        )
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -217,7 +225,10 @@ class _Handler(BaseHTTPRequestHandler):
         try:
             response, fault = app.dispatch(request)
         except Exception as exc:  # a sandbox bug must show as a 500, not hang the client
-            response, fault = json_response({"errors": [{"code": "InternalFailure", "message": repr(exc)}]}, 500), None
+            response, fault = (
+                json_response({"errors": [{"code": "InternalFailure", "message": repr(exc)}]}, 500),
+                None,
+            )
         app.record_request(request, response.status if fault != "reset" else 0, fault)
         if fault == "reset":
             self.close_connection = True
@@ -256,7 +267,9 @@ class RunningServer:
         self.host, self.port = self._server.server_address[:2]
         self.url = f"http://{self.host}:{self.port}"
         self._server.base_url = self.url
-        self._thread = threading.Thread(target=self._server.serve_forever, name=f"{app.name}-http", daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, name=f"{app.name}-http", daemon=True
+        )
 
     def start(self) -> RunningServer:
         self._thread.start()
