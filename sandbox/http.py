@@ -267,8 +267,12 @@ class RunningServer:
         self.host, self.port = self._server.server_address[:2]
         self.url = f"http://{self.host}:{self.port}"
         self._server.base_url = self.url
+        # A short poll interval makes stop() return in ~50 ms instead of 0.5 s (test teardown).
         self._thread = threading.Thread(
-            target=self._server.serve_forever, name=f"{app.name}-http", daemon=True
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name=f"{app.name}-http",
+            daemon=True,
         )
 
     def start(self) -> RunningServer:
