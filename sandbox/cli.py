@@ -7,6 +7,7 @@ import os
 import signal
 import threading
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 
 from sandbox import credentials
@@ -30,7 +31,9 @@ class Sandboxes:
         from sandbox.generator import generate_seller
         from sandbox.netsuite import NetSuiteSandbox, generate_oauth2_keypair
 
-        self.seller = generate_seller(seed=seed, scale=scale)
+        # The seller's history ends today, so the Reports API's 90-day window and the Orders API's
+        # "2 minutes before now" bound behave as they do against the real service.
+        self.seller = generate_seller(seed=seed, scale=scale, today=datetime.now(UTC).date())
         self.amazon_app = AmazonSandbox(seller=self.seller)
         self.netsuite_app = NetSuiteSandbox(seller=self.seller, state_dir=state_dir)
         key_dir = Path(key_dir or state_dir or Path("data") / "sandbox")
