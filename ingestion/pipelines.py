@@ -1,0 +1,257 @@
+"""dlt pipeline factories: every loader writes into the one warehouse file (`warehouse_path()`).
+
+dlt keeps per-pipeline working state in a "pipelines dir"; by default `~/.dlt/pipelines`. We keep it
+next to the warehouse (`<warehouse dir>/.dlt_pipelines`) so that a warehouse and its pipeline state
+travel together and tests (each with its own tmp warehouse) never share state through the home dir.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dlt
+
+from ingestion.config import warehouse_path
+
+
+def pipelines_dir_for(warehouse: Path | None = None) -> Path:
+    return (warehouse or warehouse_path()).parent / ".dlt_pipelines"
+
+
+def warehouse_destination(warehouse: Path | None = None):
+    """dlt's duckdb destination at the warehouse, with SQL jobs (merges) run in a transaction.
+
+    dlt 1.31 leaves `supports_transactions` unset for duckdb, so a merge's DELETE and INSERT
+    autocommit one by one: a crash between them loses rows (tests/ingestion/test_settlements.py
+    proves it). DuckDB does support transactions; we say so.
+    """
+    destination = dlt.destinations.duckdb(str(warehouse or warehouse_path()))
+    raw_capabilities = destination._raw_capabilities
+
+    def transactional_capabilities():
+        caps = raw_capabilities()
+        caps.supports_transactions = True
+        return caps
+
+    destination._raw_capabilities = transactional_capabilities
+    return destination
+
+
+def _pipeline(name: str, dataset_name: str, pipelines_dir: str | Path | None) -> dlt.Pipeline:
+    warehouse = warehouse_path()
+    warehouse.parent.mkdir(parents=True, exist_ok=True)
+    return dlt.pipeline(
+        pipeline_name=name,
+        pipelines_dir=str(pipelines_dir or pipelines_dir_for(warehouse)),
+        destination=warehouse_destination(warehouse),
+        dataset_name=dataset_name,
+    )
+
+
+def amazon_pipeline(pipelines_dir: str | Path | None = None, pipeline_name: str = "amazon") -> dlt.Pipeline:
+    """The pipeline loading `raw_amazon` (SP-API resources and settlement files)."""
+    return _pipeline(pipeline_name, "raw_amazon", pipelines_dir)
+
+
+def netsuite_pipeline(
+    pipelines_dir: str | Path | None = None, pipeline_name: str = "netsuite"
+) -> dlt.Pipeline:
+    """The pipeline loading `raw_netsuite` (SuiteQL tables)."""
+    return _pipeline(pipeline_name, "raw_netsuite", pipelines_dir)
+
+
+# --- `ledgerbridge ingest` -----------------------------------------------------------------------
+# ingest_command(args, progress) -> int lives here (owned by the ingestion helper).
+
+
+# ===============================================================================================
+# `ledgerbridge ingest` (ingestion helper): run the Amazon and NetSuite sources, report row counts.
+# ===============================================================================================
+import argparse  # noqa: E402 - this section is appended to the factories above
+import socket  # noqa: E402
+from collections.abc import Callable  # noqa: E402
+from dataclasses import dataclass, field  # noqa: E402
+from datetime import datetime  # noqa: E402
+from typing import Any  # noqa: E402
+from urllib.parse import urlsplit  # noqa: E402
+
+Progress = Callable[[str], None]
+AMAZON_STEPS = ("orders", "inventory_summaries", "settlements")
+
+
+@dataclass
+class IngestReport:
+    """What one source run did: rows per table, and the failures (one line each)."""
+
+    source: str
+    rows: dict[str, int] = field(default_factory=dict)
+    errors: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+class Unreachable(Exception):
+    """Nothing listens at a configured URL."""
+
+
+def check_reachable(url: str, service: str, variable: str, timeout: float = 3.0) -> None:
+    """Fail fast, with the fix in the message, instead of backing off against a closed port."""
+    parts = urlsplit(url)
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    try:
+        socket.create_connection((parts.hostname or "127.0.0.1", port), timeout=timeout).close()
+    except OSError:
+        raise Unreachable(
+            f"cannot reach {service} at {url} — start `ledgerbridge sandbox serve` or set {variable}"
+        ) from None
+
+
+def root_cause(exc: BaseException) -> BaseException:
+    """The error a resource raised, unwrapped from dlt's PipelineStepFailed/ResourceExtractionError."""
+    current = exc
+    for _ in range(10):
+        if not type(current).__module__.startswith("dlt."):
+            break
+        inner = getattr(current, "exception", None) or current.__cause__
+        if inner is None and not current.__suppress_context__:
+            inner = current.__context__
+        if not isinstance(inner, BaseException):
+            break
+        current = inner
+    return current
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
+
+
+def _run(pipeline: dlt.Pipeline, data: Any, report: IngestReport, label: str) -> None:
+    try:
+        pipeline.run(data, loader_file_format="parquet")  # bulk COPY, not INSERT statements
+    except Exception as exc:  # dlt wraps everything in PipelineStepFailed
+        report.errors.append(f"{label}: {_one_line(root_cause(exc))}")
+        return
+    counts = (
+        pipeline.last_trace.last_normalize_info.row_counts if pipeline.last_trace.last_normalize_info else {}
+    )
+    for table, count in counts.items():
+        if not table.startswith("_dlt"):
+            report.rows[table] = report.rows.get(table, 0) + count
+
+
+def run_amazon(
+    progress: Progress = lambda message: None,
+    settings: Any = None,
+    pipeline: dlt.Pipeline | None = None,
+    now: datetime | None = None,
+    api: Any = None,
+    steps: tuple[str, ...] = AMAZON_STEPS,
+) -> IngestReport:
+    """Orders (+ items), FBA inventory, then new settlement reports. Each step loads on its own,
+    so a permanent error in one keeps what the others (and earlier runs) loaded."""
+    from ingestion.amazon import amazon_source
+    from ingestion.amazon.client import SpApi
+    from ingestion.amazon.settings import AmazonSettings
+    from ingestion.amazon.settlement_reports import sync_settlement_reports
+    from ingestion.amazon.settlements import settlement_pipeline
+
+    settings = settings or AmazonSettings.from_env()
+    report = IngestReport("amazon")
+    check_reachable(settings.sp_api_url, "SP-API", "AMAZON_SP_API_URL")
+    if settings.lwa_url != settings.sp_api_url:
+        check_reachable(settings.lwa_url, "LWA", "AMAZON_LWA_URL")
+    pipeline = pipeline or amazon_pipeline()
+    api = api or SpApi(settings)
+    try:
+        for resource in [step for step in steps if step != "settlements"]:
+            progress(
+                f"amazon: loading {resource} (orders API {settings.orders_api})"
+                if resource == "orders"
+                else f"amazon: loading {resource}"
+            )
+            _run(
+                pipeline,
+                amazon_source(settings, api, now).with_resources(resource),
+                report,
+                f"amazon {resource}",
+            )
+            if report.errors and "cannot reach" in report.errors[-1]:
+                return report
+        if "settlements" not in steps:
+            return report
+        progress("amazon: looking for new settlement reports")
+        settlements = settlement_pipeline(pipeline.pipelines_dir)
+        try:
+            sync = sync_settlement_reports(settlements, settings, api, progress, now)
+        except Exception as exc:  # the loader failed: report it, keep the other steps' counts
+            report.errors.append(f"amazon settlements: {_one_line(root_cause(exc))}")
+            return report
+        if sync.error:
+            report.errors.append(f"amazon settlements: {sync.error}")
+        report.rows["settlement reports downloaded"] = len(sync.downloaded)
+        report.notes.append(f"{sync.listed} settlement reports listed, {sync.skipped} already loaded")
+        if sync.result is not None:
+            report.notes.append(f"settlement reports: {sync.result.summary()}")
+            if sync.result.rejected:
+                report.errors.append(f"amazon settlements: {sync.result.summary()}")
+    finally:
+        if api.retries:
+            report.notes.append(f"{api.retries} SP-API calls retried after throttling or transient errors")
+        api.close()
+    return report
+
+
+def run_netsuite(
+    progress: Progress = lambda message: None,
+    client: Any = None,
+    settings: Any = None,
+    pipeline: dlt.Pipeline | None = None,
+) -> IngestReport:
+    """All contract tables over SuiteQL in one load."""
+    from ingestion.netsuite import netsuite_source
+    from ingestion.netsuite.client import NetSuiteClient
+    from ingestion.netsuite.settings import NetSuiteSettings
+
+    report = IngestReport("netsuite")
+    own_client = client is None
+    client = client or NetSuiteClient.from_env()
+    try:
+        check_reachable(client.base_url, "NetSuite", "NETSUITE_URL")
+        settings = settings or NetSuiteSettings.from_env()
+        progress(f"netsuite: loading {', '.join(settings.tables)}")
+        _run(pipeline or netsuite_pipeline(), netsuite_source(client, settings), report, "netsuite")
+        if client.stats.retries:
+            report.notes.append(f"{client.stats.retries} NetSuite requests retried")
+    finally:
+        if own_client:
+            client.close()
+    return report
+
+
+def ingest_command(args: argparse.Namespace, progress: Progress) -> int:
+    """`ledgerbridge ingest [amazon|netsuite]`: print rows per table; exit 1 with one line on failure."""
+    from orchestration.cli import CommandError
+
+    source = getattr(args, "source", None)
+    runners = {"amazon": run_amazon, "netsuite": run_netsuite}
+    failures: list[str] = []
+    for name, runner in runners.items():
+        if source not in (None, name):
+            continue
+        try:
+            report = runner(progress)
+        except (Unreachable, ValueError) as exc:  # unreachable URL or a bad setting
+            failures.append(_one_line(exc))
+            continue
+        for table, count in sorted(report.rows.items()):
+            print(f"{name}.{table}: {count} rows" if " " not in table else f"{name}: {count} {table}")
+        for note in report.notes:
+            print(f"{name}: {note}")
+        failures.extend(report.errors)
+    if failures:
+        raise CommandError("; ".join(failures))
+    return 0
