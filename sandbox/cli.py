@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import signal
 import threading
 from collections.abc import Callable
@@ -102,7 +103,8 @@ class Sandboxes:
 
 
 def write_env_file(path: str | os.PathLike[str], env: dict[str, str]) -> None:
-    lines = [f"{key}={value}" for key, value in env.items()]
+    # Quoted for the shell: `set -a; . FILE` must read values such as `Atzr|...` verbatim.
+    lines = [f"{key}={shlex.quote(value)}" for key, value in env.items()]
     Path(path).write_text("# written by `ledgerbridge sandbox serve`\n" + "\n".join(lines) + "\n")
 
 
