@@ -1,0 +1,1 @@
+"""Asset factories: ingestion (dlt + settlement import), dbt, publish + reports, reverse-ETL push."""

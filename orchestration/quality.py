@@ -1,0 +1,292 @@
+"""Great Expectations suites over the real warehouse tables, and the Data Docs auditors open.
+
+No Dagster here: `orchestration.checks` wraps `validate_tables` in asset checks and `ledgerbridge build`
+calls it directly, so both report the same results.
+
+GX 1.x has no DuckDB datasource (its SQL datasource over duckdb-engine fails, GX issues #10738 and
+#11579), so each table is read from DuckDB in chunks and every chunk is validated as a pandas
+dataframe batch. Results go to a file-backed GX project under `<reports>/gx/`, so the Data Docs site
+under `<reports>/data_docs/` keeps the history of every validation run.
+Uniqueness is checked per chunk; a chunk holds `CHUNK_ROWS` rows, so tables up to that size are
+checked whole (dbt's `unique` tests cover the primary keys of every model anyway).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from ingestion.config import reports_dir, warehouse_path
+
+CHUNK_ROWS = 500_000
+DATA_DOCS_SITE = "ledgerbridge"
+
+SETTLEMENT_STATUSES = ["balanced", "variance", "blocked"]
+FULFILLMENT_CHANNELS = ["AFN", "MFN"]
+
+
+@dataclass(frozen=True)
+class Expect:
+    """One expectation, as data: the GX class name and its keyword arguments."""
+
+    kind: str
+    kwargs: dict[str, Any]
+
+
+def _not_null(column: str) -> Expect:
+    return Expect("ExpectColumnValuesToNotBeNull", {"column": column})
+
+
+def _unique(column: str) -> Expect:
+    return Expect("ExpectColumnValuesToBeUnique", {"column": column})
+
+
+def _in_set(column: str, values: list[str]) -> Expect:
+    return Expect("ExpectColumnValuesToBeInSet", {"column": column, "value_set": values})
+
+
+def _at_least(column: str, minimum: int) -> Expect:
+    return Expect("ExpectColumnValuesToBeBetween", {"column": column, "min_value": minimum})
+
+
+@dataclass(frozen=True)
+class Suite:
+    """The expectations for one warehouse table; `blocking` suites gate publish and push."""
+
+    table: str  # schema.table
+    expectations: tuple[Expect, ...]
+    blocking: bool = False
+    description: str = ""
+
+    @property
+    def schema(self) -> str:
+        return self.table.split(".")[0]
+
+    @property
+    def name(self) -> str:
+        return self.table.split(".")[1]
+
+
+# Raw tables: what dlt and the settlement importer promise (docs/contracts.md). Warnings: a bad raw
+# row is already visible downstream as an exception; the marts suites decide whether to publish.
+# Mart tables: the grain and value domains finance relies on (PRODUCT.md data contract). Blocking.
+SUITES: tuple[Suite, ...] = (
+    Suite(
+        "raw_amazon.orders",
+        (
+            _not_null("order_id"),
+            _unique("order_id"),
+            _not_null("marketplace_id"),
+            _in_set("fulfillment_channel", FULFILLMENT_CHANNELS),
+            _not_null("purchased_at"),
+        ),
+        description="Amazon orders as loaded: one row per order, known fulfilment channel.",
+    ),
+    Suite(
+        "raw_amazon.settlements",
+        (
+            _not_null("settlement_id"),
+            _unique("settlement_id"),
+            _not_null("currency"),
+            _not_null("total_amount"),
+            _in_set("layout", ["v2", "legacy"]),
+            _in_set("source", ["api", "file"]),
+        ),
+        description="Settlement headers as loaded from the Reports API and the inbox.",
+    ),
+    Suite(
+        "raw_amazon.settlement_lines",
+        (
+            _not_null("settlement_id"),
+            _not_null("amount"),
+            _not_null("amount_type"),
+            _at_least("line_number", 1),
+        ),
+        description="Settlement amount rows: every line has a settlement, an amount and a type.",
+    ),
+    Suite(
+        "marts.fct_settlements",
+        (
+            _not_null("settlement_id"),
+            _unique("settlement_id"),
+            _not_null("currency"),
+            _not_null("reported_total"),
+            _not_null("computed_total"),
+            _in_set("status", SETTLEMENT_STATUSES),
+        ),
+        blocking=True,
+        description="One row per settlement with a known status; reported and computed totals present.",
+    ),
+    Suite(
+        "marts.fct_settlement_journal_lines",
+        (_not_null("settlement_id"), _not_null("gl_account"), _at_least("debit", 0), _at_least("credit", 0)),
+        blocking=True,
+        description="Journal lines: every line has an account; debits and credits are never negative.",
+    ),
+    Suite(
+        "marts.fct_orders",
+        (_not_null("order_id"), _unique("order_id")),
+        blocking=True,
+        description="One row per Amazon order.",
+    ),
+)
+
+
+def suite_for(table: str) -> Suite:
+    for suite in SUITES:
+        if suite.table == table:
+            return suite
+    raise KeyError(f"no Great Expectations suite for {table}")
+
+
+@dataclass
+class TableResult:
+    """The outcome of validating one table (all its chunks)."""
+
+    table: str
+    success: bool
+    rows: int = 0
+    chunks: int = 0
+    evaluated: int = 0
+    failed_expectations: list[str] = field(default_factory=list)
+    unexpected_examples: dict[str, list[Any]] = field(default_factory=dict)
+    error: str | None = None  # e.g. the table does not exist
+    docs_pages: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        if self.error:
+            return f"{self.table}: {self.error}"
+        if self.success:
+            return f"{self.table}: {self.evaluated} expectations passed on {self.rows} rows"
+        return f"{self.table}: failed {', '.join(self.failed_expectations)} ({self.rows} rows)"
+
+
+def data_docs_dir() -> Path:
+    return reports_dir() / "data_docs"
+
+
+def _context(project_dir: Path, docs_dir: Path) -> Any:
+    """A file-backed GX context whose Data Docs site writes to `docs_dir`."""
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+    import great_expectations as gx
+
+    context = gx.get_context(mode="file", project_root_dir=str(project_dir))
+    context.variables.progress_bars = {"globally": False, "metric_calculations": False}
+    site = {
+        "class_name": "SiteBuilder",
+        "show_how_to_buttons": False,
+        "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(docs_dir)},
+        "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+    }
+    if DATA_DOCS_SITE in context.get_site_names():
+        context.update_data_docs_site(DATA_DOCS_SITE, site)
+    else:
+        context.add_data_docs_site(DATA_DOCS_SITE, site)
+    for name in list(context.get_site_names()):
+        if name != DATA_DOCS_SITE:  # the default site under gx/uncommitted would duplicate ours
+            context.delete_data_docs_site(name)
+    return context
+
+
+def _checkpoint(context: Any, suite: Suite) -> Any:
+    """Register the suite, its dataframe batch and a checkpoint that updates our Data Docs site."""
+    import great_expectations as gx
+
+    source = context.data_sources.add_or_update_pandas("warehouse")
+    try:
+        asset = source.get_asset(suite.table)
+    except LookupError:
+        asset = source.add_dataframe_asset(suite.table)
+    try:
+        batch = asset.get_batch_definition("chunk")
+    except KeyError:
+        batch = asset.add_batch_definition_whole_dataframe("chunk")
+    gx_suite = gx.ExpectationSuite(name=suite.table, meta={"notes": suite.description})
+    for expect in suite.expectations:
+        gx_suite.add_expectation(getattr(gx.expectations, expect.kind)(**expect.kwargs))
+    gx_suite = context.suites.add_or_update(gx_suite)
+    definition = context.validation_definitions.add_or_update(
+        gx.ValidationDefinition(name=suite.table, data=batch, suite=gx_suite)
+    )
+    return context.checkpoints.add_or_update(
+        gx.Checkpoint(
+            name=suite.table,
+            validation_definitions=[definition],
+            actions=[
+                gx.checkpoint.UpdateDataDocsAction(name="update_data_docs", site_names=[DATA_DOCS_SITE])
+            ],
+            result_format={"result_format": "SUMMARY"},
+        )
+    )
+
+
+def _table_exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
+    schema, name = table.split(".")
+    found = con.execute(
+        "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
+        [schema, name],
+    ).fetchone()
+    return bool(found and found[0])
+
+
+def _chunks(con: duckdb.DuckDBPyConnection, table: str, chunk_rows: int) -> Iterator[Any]:
+    """Yield the table as pandas dataframes of at most `chunk_rows` rows (at least one, maybe empty)."""
+    schema, name = table.split(".")
+    con.execute(f'select * from "{schema}"."{name}"')
+    vectors = max(1, chunk_rows // 2048)
+    frame = con.fetch_df_chunk(vectors)
+    yield frame  # even when empty: an empty table is still validated (and reported with 0 rows)
+    while len(frame):
+        frame = con.fetch_df_chunk(vectors)
+        if len(frame):
+            yield frame
+
+
+def validate_tables(
+    tables: Sequence[str] | None = None,
+    warehouse: Path | None = None,
+    reports: Path | None = None,
+    chunk_rows: int = CHUNK_ROWS,
+) -> list[TableResult]:
+    """Validate each table's suite against the warehouse and rebuild the Data Docs.
+
+    A missing table is a failed result (named), not an exception: the auditor sees what was not
+    there. Opens the warehouse read-only, so it never competes with a writer for the lock.
+    """
+    suites = [suite_for(t) for t in tables] if tables is not None else list(SUITES)
+    base = reports or reports_dir()
+    docs_dir = base / "data_docs"
+    docs_dir.mkdir(parents=True, exist_ok=True)
+    context = _context(base / "gx", docs_dir)
+    results: list[TableResult] = []
+    with duckdb.connect(str(warehouse or warehouse_path()), read_only=True) as con:
+        for suite in suites:
+            result = TableResult(table=suite.table, success=True)
+            results.append(result)
+            if not _table_exists(con, suite.table):
+                result.success, result.error = False, "table not found in the warehouse"
+                continue
+            checkpoint = _checkpoint(context, suite)
+            failed: set[str] = set()
+            for frame in _chunks(con, suite.table, chunk_rows):
+                outcome = checkpoint.run(batch_parameters={"dataframe": frame})
+                result.rows += len(frame)
+                result.chunks += 1
+                for identifier, run in outcome.run_results.items():
+                    result.evaluated = max(result.evaluated, run.statistics["evaluated_expectations"])
+                    result.docs_pages.append(str(identifier))
+                    for expectation in run.results:
+                        if expectation.success:
+                            continue
+                        label = f"{expectation.expectation_config.type}({expectation.expectation_config.kwargs.get('column')})"
+                        failed.add(label)
+                        examples = expectation.result.get("partial_unexpected_list") or []
+                        result.unexpected_examples.setdefault(label, [str(v) for v in examples[:5]])
+            result.failed_expectations = sorted(failed)
+            result.success = not failed
+    return results

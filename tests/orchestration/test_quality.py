@@ -1,0 +1,89 @@
+"""Great Expectations on the real warehouse tables: clean data passes; data broken on purpose fails,
+in the Data Docs auditors open and in the Dagster asset check that gates publishing."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+
+from orchestration import quality
+from orchestration.assets.publish import PUBLISHED_KEY
+from orchestration.checks import CHECK_NAME
+from orchestration.definitions import defs
+
+SETTLEMENTS = dg.AssetKey(["marts", "fct_settlements"])
+
+
+def _warehouse(path: Path, broken: bool) -> None:
+    with duckdb.connect(str(path)) as con:
+        con.execute("create schema if not exists marts")
+        con.execute(
+            "create or replace table marts.fct_settlements (settlement_id varchar, marketplace varchar, "
+            "currency varchar, reported_total decimal(18,2), computed_total decimal(18,2), "
+            "variance decimal(18,2), status varchar)"
+        )
+        con.execute(
+            "insert into marts.fct_settlements select 'S' || i, 'US', 'USD', 10.25, 10.25, 0, "
+            "case when i % 3 = 0 then 'blocked' else 'balanced' end from range(5000) t(i)"
+        )
+        if broken:  # a status nobody knows, and a settlement counted twice
+            con.execute(
+                "insert into marts.fct_settlements values ('S7', 'US', 'USD', 1, 1, 0, 'half-posted')"
+            )
+
+
+def test_clean_tables_pass_and_broken_tables_fail_in_data_docs(lb_paths: dict[str, Path]) -> None:
+    _warehouse(lb_paths["warehouse"], broken=False)
+    [clean] = quality.validate_tables(["marts.fct_settlements"], chunk_rows=2048)
+    assert clean.success, clean.summary()
+    assert clean.rows == 5000 and clean.chunks == 3  # read from DuckDB in chunks, every chunk validated
+    assert clean.evaluated == len(quality.suite_for("marts.fct_settlements").expectations)
+
+    _warehouse(lb_paths["warehouse"], broken=True)
+    [broken] = quality.validate_tables(["marts.fct_settlements"])
+    assert not broken.success
+    assert "expect_column_values_to_be_in_set(status)" in broken.failed_expectations
+    assert "expect_column_values_to_be_unique(settlement_id)" in broken.failed_expectations
+    assert broken.unexpected_examples["expect_column_values_to_be_in_set(status)"] == ["half-posted"]
+
+    docs = lb_paths["reports"] / "data_docs"
+    index = (docs / "index.html").read_text()
+    assert "marts.fct_settlements" in index and "ge-failed-icon" in index
+    pages = list((docs / "validations" / "marts" / "fct_settlements").rglob("*.html"))
+    assert len(pages) == 4  # 3 clean chunks + the broken run, all kept for the auditor
+    failing = [p.read_text() for p in pages if "half-posted" in p.read_text()]
+    assert len(failing) == 1 and "Failed" in failing[0]
+
+    [missing] = quality.validate_tables(["marts.fct_orders"])
+    assert not missing.success and missing.error == "table not found in the warehouse"
+
+
+def test_dagster_asset_check_fails_on_broken_marts_and_blocks_publish(lb_paths: dict[str, Path]) -> None:
+    _warehouse(lb_paths["warehouse"], broken=True)
+    check_key = dg.AssetCheckKey(SETTLEMENTS, CHECK_NAME)
+    assert defs.resolve_asset_graph().get_check_spec(check_key).blocking
+    # The check and the publish step downstream of fct_settlements, in one run.
+    selection = dg.AssetSelection.checks(check_key) | dg.AssetSelection.assets(PUBLISHED_KEY)
+    check_then_publish = dg.define_asset_job(
+        "gx_then_publish", selection=selection, executor_def=dg.in_process_executor
+    )
+    job = dg.Definitions.merge(defs, dg.Definitions(jobs=[check_then_publish])).resolve_job_def(
+        "gx_then_publish"
+    )
+    result = job.execute_in_process(raise_on_error=False)
+    [evaluation] = result.get_asset_check_evaluations()
+    assert evaluation.asset_key == SETTLEMENTS and not evaluation.passed
+    assert evaluation.severity == dg.AssetCheckSeverity.ERROR
+    assert "expect_column_values_to_be_in_set(status)" in evaluation.description
+    assert not result.success
+    assert PUBLISHED_KEY not in {e.asset_key for e in result.get_asset_materialization_events()}
+    assert not lb_paths["published"].exists()  # finance never sees the failing build
+    assert (lb_paths["reports"] / "data_docs" / "index.html").exists()
+
+    # Fixed data: the same run now passes the check and publishes.
+    _warehouse(lb_paths["warehouse"], broken=False)
+    fixed = job.execute_in_process(raise_on_error=False)
+    assert fixed.success and [e.passed for e in fixed.get_asset_check_evaluations()] == [True]
+    assert lb_paths["published"].exists()
