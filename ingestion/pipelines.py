@@ -76,7 +76,7 @@ from typing import Any  # noqa: E402
 from urllib.parse import urlsplit  # noqa: E402
 
 Progress = Callable[[str], None]
-AMAZON_STEPS = ("orders", "inventory_summaries", "settlements")
+AMAZON_STEPS = ("orders", "inventory_summaries", "listings_items", "settlements")
 
 
 @dataclass

@@ -89,6 +89,14 @@ SCHEMAS: dict[str, dict[str, str]] = {
         "quantityavailable": ID,
         "lastmodifieddate": TS,
     },
+    # Item prices per price level and currency; `pricelevelname` feeds the `pricelevel` view below.
+    "pricing": {
+        "item": ID,
+        "pricelevel": ID,
+        "pricelevelname": "VARCHAR",
+        "currency": ID,
+        "unitprice": MONEY,
+    },
 }
 
 SMALL_BATCH = 2_000  # up to this many rows go in with executemany, more through Arrow
@@ -229,6 +237,10 @@ class Tables:
         with self.lock:
             for name, cols in self.schemas.items():
                 self._create(name, cols)
+            # NetSuite's price level list (id, name), as SuiteQL joins it to `pricing`.
+            self._run(
+                "CREATE VIEW pricelevel AS SELECT DISTINCT pricelevel AS id, pricelevelname AS name FROM pricing"
+            )
 
     def _run(self, sql: str, params: list[Any] | None = None) -> tuple[list[str], list[tuple[Any, ...]]]:
         """Execute and drain the result (DuckDB 2 refuses new work while a result is unread)."""

@@ -9,6 +9,8 @@ returns resources; each resource declares its primary key, write disposition and
   the query's upper bound is now - 2 minutes, as the API demands. Merge on the contract keys.
 - `inventory_summaries`: today's FBA snapshot per marketplace, merged on
   (snapshot_date, marketplace_id, seller_sku), so a rerun the same day replaces the snapshot.
+- `listings_items`: every listing per marketplace from the GET_MERCHANT_LISTINGS_ALL_DATA report
+  (`ingestion.amazon.listings`), merged on (marketplace_id, seller_sku).
 Settlement reports are not a resource here: `ingestion.amazon.settlement_reports` downloads
 them and hands the files to the settlements loader (the same path as `import-settlements`).
 """
@@ -27,6 +29,7 @@ from dlt.extract.resource import DltResource
 from ingestion.empty_tables import empty_table
 
 from .client import SpApi
+from .listings import listings_items_resource
 from .rows import (
     INVENTORY_COLUMNS,
     ORDER_COLUMNS,
@@ -65,6 +68,7 @@ def amazon_source(
     return (
         orders_resource(api, settings, clock),
         inventory_summaries_resource(api, settings, clock),
+        listings_items_resource(api, settings),
     )
 
 

@@ -74,6 +74,18 @@ INVENTORY_COLUMNS: dict[str, dict[str, Any]] = {
     "last_updated_at": TIMESTAMP(),
 }
 
+LISTING_COLUMNS: dict[str, dict[str, Any]] = {
+    "marketplace_id": {"data_type": "text", "nullable": False},
+    "seller_sku": {"data_type": "text", "nullable": False},
+    "asin": {"data_type": "text"},
+    "fulfillment_channel": {"data_type": "text"},
+    "quantity": {"data_type": "bigint"},
+    "price_amount": MONEY(),
+    "currency": {"data_type": "text"},
+    "status": {"data_type": "text"},
+    "last_updated_at": TIMESTAMP(),
+}
+
 # marketplace id -> currency (docs/contracts.md): v0 sends no money at all for Pending and
 # Canceled orders, so the currency falls back to the marketplace's.
 MARKETPLACE_CURRENCY = {

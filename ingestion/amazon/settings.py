@@ -29,6 +29,9 @@ DEFAULT_MARKETPLACES = ("US", "CA", "UK", "DE", "AU")
 
 ORDERS_API_VERSIONS = ("v2026", "v0")
 SETTLEMENT_REPORT_TYPE = "GET_V2_SETTLEMENT_REPORT_DATA_FLAT_FILE_V2"
+LISTINGS_REPORT_TYPE = "GET_MERCHANT_LISTINGS_ALL_DATA"
+# Marketplaces whose flat files write `1.234,56`; the others write `1,234.56`.
+DECIMAL_COMMA_MARKETPLACES = frozenset({"DE"})
 # Amazon lists reports (settlements included) for 90 days after creation, no longer.
 REPORTS_LISTABLE = timedelta(days=90)
 # getOrders/searchOrders refuse a `LastUpdatedBefore` later than two minutes before now.
@@ -57,6 +60,15 @@ class RetryPolicy:
 
 
 @dataclass(frozen=True)
+class ReportPolling:
+    """How long to wait for a requested report: polls back off from `first_delay` to `max_delay`."""
+
+    first_delay: float = 2.0
+    max_delay: float = 60.0
+    timeout: float = 1800.0  # total seconds of waiting before giving up
+
+
+@dataclass(frozen=True)
 class AmazonSettings:
     sp_api_url: str = DEFAULT_SP_API_URL
     lwa_url: str = DEFAULT_LWA_URL
@@ -74,6 +86,7 @@ class AmazonSettings:
     settlements_lookback: timedelta = timedelta(days=3)
     page_size: int = 100
     retry: RetryPolicy = field(default_factory=RetryPolicy)
+    report_polling: ReportPolling = field(default_factory=ReportPolling)
     timeout: float = 60.0
 
     def __post_init__(self) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from decimal import Decimal
 
 # --- layouts -------------------------------------------------------------------------------------
 
@@ -138,6 +139,15 @@ DECIMAL_MARKS = (".", ",")
 def amount_pattern(mark: str) -> str:
     thousands = "," if mark == "." else r"\."
     return rf"^[+-]?(\d{{1,3}}({thousands}\d{{3}})+|\d+)({re.escape(mark)}\d{{1,2}})?$"
+
+
+def parse_amount(text: str, mark: str) -> Decimal | None:
+    """One amount written with decimal `mark` as Decimal; None when it does not read under that mark."""
+    value = text.strip()
+    if not re.match(amount_pattern(mark), value):
+        return None
+    value = value.replace("," if mark == "." else ".", "")
+    return Decimal(value.replace(",", ".") if mark == "," else value)
 
 
 def amount_sql(expr: str, mark: str) -> str:

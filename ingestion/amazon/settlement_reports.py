@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from .client import AmazonApiError, SpApi
+from .reports import download_report
 from .rows import iso, parse_time
 from .settings import REPORTS_LISTABLE, SETTLEMENT_REPORT_TYPE, AmazonSettings
 
@@ -85,8 +86,6 @@ def sync_settlement_reports(
     now: datetime | None = None,
 ) -> SettlementSync:
     """Download and load new settlement reports. Errors end the sync, keeping what was loaded."""
-    from sp_api.api import Reports
-
     from .settlements import load_settlements
 
     settings = settings or AmazonSettings.from_env()
@@ -101,20 +100,14 @@ def sync_settlement_reports(
     try:
         reports = list_settlement_reports(api, since)
         sync.listed = len(reports)
-        client = api.client(Reports)
         for report in reports:
             report_id = str(report["reportId"])
             if report_id in known:
                 sync.skipped += 1
                 continue
-            document_id = report.get("reportDocumentId")
-            if not document_id:  # DONE reports always have one; skip rather than guess
+            if not report.get("reportDocumentId"):  # DONE reports always have one; skip rather than guess
                 continue
-            operation = f"getReportDocument {document_id} (report {report_id})"
-            document = api.call(operation, client.get_report_document, document_id).payload
-            data = api.download(
-                f"download of report {report_id}", document["url"], document.get("compressionAlgorithm")
-            )
+            data = download_report(api, report)
             files.append((report_id, data))
             sync.downloaded.append(report_id)
             created = parse_time(report.get("createdTime"))

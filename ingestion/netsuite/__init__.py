@@ -8,7 +8,8 @@ any size therefore loads completely. Timestamps are selected with `TO_CHAR` so t
 date format preference cannot change what we parse. SuiteQL sends strings; each page is typed
 (ids -> BIGINT, money -> DECIMAL(18,2), timestamps -> UTC) and handed to dlt as an Arrow table,
 which keeps a 100,000-row table load to seconds. Lines of a reloaded transaction replace its old
-lines (merge key `transaction`), so lines removed in NetSuite disappear here too.
+lines (merge key `transaction`), so lines removed in NetSuite disappear here too; `pricing` works the
+same way through its item (prices are part of the item record, so the item's date decides).
 
 The HTTP side (auth, retries, Retry-After, concurrency cap) is `client.NetSuiteClient`.
 """

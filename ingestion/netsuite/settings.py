@@ -147,6 +147,30 @@ TABLES: dict[str, Table] = {
             },
             key=("item", "location"),
         ),
+        Table(
+            "pricing",
+            {
+                "item": ID,
+                "pricelevel": ID,
+                "pricelevelname": TEXT,
+                "currency": ID,
+                "unitprice": MONEY,
+                "lastmodifieddate": TIMESTAMP,
+            },
+            key=("item", "pricelevel", "currency"),
+            # Prices are part of the item record: the item's modification date decides, and an
+            # item's prices are replaced together (a removed price disappears).
+            source="pricing p JOIN item i ON i.id = p.item JOIN pricelevel pl ON pl.id = p.pricelevel",
+            expressions={
+                "item": "p.item",
+                "pricelevel": "p.pricelevel",
+                "pricelevelname": "pl.name",
+                "currency": "p.currency",
+                "unitprice": "p.unitprice",
+                "lastmodifieddate": "i.lastmodifieddate",
+            },
+            merge_key="item",
+        ),
     )
 }
 

@@ -10,16 +10,19 @@ only when asked; `ledgerbridge ingest` prints row counts and names the fix when 
 from __future__ import annotations
 
 import argparse
+import re
 import socket
 import time
 from datetime import UTC, datetime
+from decimal import Decimal
 
 import duckdb
 import pytest
 
 from ingestion.amazon import amazon_source
 from ingestion.amazon.client import SpApi
-from ingestion.amazon.settings import AmazonSettings, RetryPolicy
+from ingestion.amazon.listings import ListingsReportError, parse_listings
+from ingestion.amazon.settings import AmazonSettings, ReportPolling, RetryPolicy
 from ingestion.pipelines import AMAZON_STEPS, amazon_pipeline, ingest_command, run_amazon
 from orchestration.cli import CommandError
 from sandbox.amazon import AmazonSandbox
@@ -27,6 +30,7 @@ from sandbox.generator import generate_seller
 from sandbox.http import RunningServer
 
 FAST_RETRY = RetryPolicy(tries=6, base_delay=0.01, max_delay=0.05)
+FAST_POLLING = ReportPolling(first_delay=0.01, max_delay=0.05, timeout=2.0)
 
 
 class Clock:
@@ -67,9 +71,8 @@ def amazon(seller, clock):
 
 
 def settings_for(url: str, **overrides) -> AmazonSettings:
-    return AmazonSettings(
-        sp_api_url=url, lwa_url=url, **{"retry": FAST_RETRY, "marketplaces": MARKETPLACES, **overrides}
-    )
+    defaults = {"retry": FAST_RETRY, "marketplaces": MARKETPLACES, "report_polling": FAST_POLLING}
+    return AmazonSettings(sp_api_url=url, lwa_url=url, **{**defaults, **overrides})
 
 
 def rows(warehouse, sql: str) -> list[tuple]:
@@ -190,10 +193,13 @@ def test_full_load_then_incremental_load_fetches_only_changes(amazon, warehouse,
 
     # Settlement reports already loaded are not downloaded again.
     assert second.rows["settlement reports downloaded"] == 0
+    settlement_documents = {
+        r["reportDocumentId"] for r in app.reports.values() if r["reportType"].startswith("GET_V2_SETTLEMENT")
+    }
     paths = [r["path"] for r in app.requests]
-    assert not [
-        p for p in paths if p.startswith("/_documents/") or p.startswith("/reports/2021-06-30/documents/")
-    ]
+    assert not [p for p in paths if p.rsplit("/", 1)[-1] in settlement_documents]
+    assert len([p for p in paths if p.startswith("/_documents/")]) == len(MARKETPLACES)  # listings only
+    assert count(warehouse, "listings_items") == len(app.listings.rows)
     assert count(warehouse, "settlements") == downloaded
 
     clock.advance(120)
@@ -342,3 +348,95 @@ def test_a_marketplace_without_orders_still_gets_its_tables(amazon, warehouse, c
         )
     }
     assert {"order_item_id", "item_price_amount", "_dlt_load_id"} <= columns
+
+
+def test_listings_report_loads_every_mfn_listing_once(amazon, seller, warehouse, clock):
+    """createReport per marketplace -> getReport until DONE -> gzip document -> rows, merged."""
+    app, server = amazon
+    settings = settings_for(server.url)
+    expected = sorted(
+        (r["marketplace_id"], r["sku"], r["asin"], "MFN", r["quantity"], r["price"], r["currency"], "Active")
+        for r in seller.listings
+    )
+    assert {r[0] for r in expected} == {"ATVPDKIKX0DER", "A1PA6795UKMFR9"}
+    query = (
+        "SELECT marketplace_id, seller_sku, asin, fulfillment_channel, quantity, price_amount, currency, "
+        "status FROM raw_amazon.listings_items ORDER BY ALL"
+    )
+    for _run in (1, 2):
+        app.requests.clear()
+        report = run_amazon(
+            settings=settings, pipeline=amazon_pipeline(), now=clock.now(), steps=("listings_items",)
+        )
+        assert report.ok, report.errors
+        assert report.rows["listings_items"] == len(expected)
+        assert rows(warehouse, query) == expected  # no duplicates after the second run
+        created = [r for r in app.requests if r["method"] == "POST" and r["path"].endswith("/reports")]
+        assert len(created) == len(MARKETPLACES)  # one listings report per marketplace and run
+    kinds = dict(
+        rows(
+            warehouse,
+            "SELECT column_name, data_type FROM information_schema.columns "
+            "WHERE table_schema = 'raw_amazon' AND table_name = 'listings_items'",
+        )
+    )
+    assert kinds["price_amount"] == "DECIMAL(18,2)" and kinds["quantity"] == "BIGINT"
+
+    # A listing that is gone from Amazon's report is gone from the table.
+    removed = app.listings.rows.pop(0)
+    report = run_amazon(
+        settings=settings, pipeline=amazon_pipeline(), now=clock.now(), steps=("listings_items",)
+    )
+    assert report.ok, report.errors
+    assert count(warehouse, "listings_items") == len(expected) - 1
+    gone = f"SELECT count(*) FROM raw_amazon.listings_items WHERE seller_sku = '{removed['sku']}' "
+    assert rows(warehouse, gone + f"AND marketplace_id = '{removed['marketplace_id']}'") == [(0,)]
+
+
+def test_listings_report_in_marketplace_format_and_bad_prices():
+    report = {"reportId": "90000000001", "processingEndTime": "2026-11-23T08:00:00Z"}
+    header = "item-name\tseller-sku\tprice\tquantity\tasin1\tfulfillment-channel\tstatus\n"
+    text = (
+        header + "Mug\tSKU-1\t1.234,56\t3\tB01\tDEFAULT\tActive\nKettle\tSKU-2\t\t\tB02\tAMAZON_EU\tActive\n"
+    )
+    got = parse_listings(text, "DE", "A1PA6795UKMFR9", report)
+    assert [(r["seller_sku"], r["price_amount"], r["quantity"], r["fulfillment_channel"]) for r in got] == [
+        ("SKU-1", Decimal("1234.56"), 3, "MFN"),
+        ("SKU-2", None, None, "AFN"),
+    ]
+    assert got[0]["currency"] == "EUR" and got[0]["last_updated_at"] == datetime(2026, 11, 23, 8, tzinfo=UTC)
+    us = parse_listings(
+        header + "Mug\tSKU-1\t1,234.56\t3\tB01\tDEFAULT\tActive\n", "US", "ATVPDKIKX0DER", report
+    )
+    assert us[0]["price_amount"] == Decimal("1234.56")
+    with pytest.raises(ListingsReportError) as bad:
+        parse_listings(text.replace("1.234,56", "12,3,4"), "DE", "A1PA6795UKMFR9", report)
+    assert str(bad.value) == "listings report 90000000001 (DE) row 2, field price: '12,3,4' is not an amount"
+
+
+def test_fatal_or_never_finished_listings_report_fails_clearly_and_keeps_the_table(amazon, warehouse, clock):
+    app, server = amazon
+    settings = settings_for(server.url)
+    steps = ("listings_items",)
+    assert run_amazon(settings=settings, pipeline=amazon_pipeline(), now=clock.now(), steps=steps).ok
+    before = count(warehouse, "listings_items")
+
+    app._finish_report = lambda report: report.update(processingStatus="FATAL")
+    fatal = run_amazon(settings=settings, pipeline=amazon_pipeline(), now=clock.now(), steps=steps)
+    assert len(fatal.errors) == 1
+    assert re.fullmatch(
+        r"amazon listings_items: GET_MERCHANT_LISTINGS_ALL_DATA report \d+ for US failed on Amazon's side \(FATAL\)",
+        fatal.errors[0],
+    )
+
+    app._finish_report = lambda report: report.update(processingStatus="IN_PROGRESS")
+    started = time.monotonic()
+    stuck = run_amazon(
+        settings=settings_for(server.url, report_polling=ReportPolling(0.01, 0.02, timeout=0.1)),
+        pipeline=amazon_pipeline(),
+        now=clock.now(),
+        steps=steps,
+    )
+    assert time.monotonic() - started < 5
+    assert "not DONE after" in stuck.errors[0] and "(US)" in stuck.errors[0] and "(DE)" in stuck.errors[0]
+    assert count(warehouse, "listings_items") == before

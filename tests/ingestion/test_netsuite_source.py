@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from datetime import timedelta
+from decimal import Decimal
 
 import duckdb
 import pytest
@@ -205,3 +206,28 @@ def test_more_than_100k_rows_load_completely_via_keyset(netsuite, warehouse):
         last = db.execute("SELECT itemid FROM raw_netsuite.item ORDER BY id DESC LIMIT 1").fetchone()[0]
     assert last == f"BULK-{bulk - 1:06d}"
     print(f"loaded {total} items in {elapsed:.1f}s")
+
+
+def test_pricing_equals_the_seed_price_levels(netsuite, seller, warehouse):
+    """raw_netsuite.pricing: one row per item, price level and currency, with the level's name."""
+    _, server = netsuite
+    settings = NetSuiteSettings(tables=("pricing",))
+    expected = sorted(
+        (
+            int(p["item"]),
+            int(p["pricelevel"]),
+            p["pricelevelname"],
+            int(p["currency"]),
+            Decimal(p["unitprice"]),
+        )
+        for p in seller.netsuite["pricing"]
+    )
+    assert expected and {row[2] for row in expected} == {"Base Price"}
+    for _run in (1, 2):
+        report = run_netsuite(client=tba_client(server.url), settings=settings, pipeline=netsuite_pipeline())
+        assert report.ok, report.errors
+        with duckdb.connect(str(warehouse), read_only=True) as db:
+            got = db.execute(
+                "SELECT item, pricelevel, pricelevelname, currency, unitprice FROM raw_netsuite.pricing ORDER BY ALL"
+            ).fetchall()
+        assert got == expected  # the second run re-reads the lookback window and adds no duplicates

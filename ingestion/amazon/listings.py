@@ -1,0 +1,130 @@
+"""`raw_amazon.listings_items`: what Amazon lists per marketplace and SKU, from the listings report.
+
+A seller integration reads its whole catalogue the way Seller Central exports it: one
+`GET_MERCHANT_LISTINGS_ALL_DATA` report per marketplace (createReport -> getReport until DONE ->
+document). The tab-separated file is read by header name; prices are Decimal, read with the
+marketplace's decimal mark (`1.234,56` on Amazon.de) unless every price of the file reads only the
+other way. `fulfillment-channel` `DEFAULT` is merchant fulfilled (`MFN`), `AMAZON_*` is FBA (`AFN`).
+
+Rows merge on (marketplace_id, seller_sku); the marketplace is the merge key too, so a listing
+gone from a marketplace's report disappears from the table (the report is a full snapshot).
+"""
+
+from __future__ import annotations
+
+import copy
+import csv
+import io
+from collections.abc import Iterator
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+import dlt
+from dlt.extract.resource import DltResource
+
+from ingestion.empty_tables import empty_table
+
+from . import settlement_formats as fmt
+from .client import SpApi
+from .reports import decode_report, download_report, request_reports
+from .rows import LISTING_COLUMNS, MARKETPLACE_CURRENCY, parse_time
+from .settings import DECIMAL_COMMA_MARKETPLACES, LISTINGS_REPORT_TYPE, AmazonSettings
+
+REQUIRED = ("seller-sku", "asin1", "price", "quantity", "fulfillment-channel", "status")
+
+
+class ListingsReportError(ValueError):
+    """A listings report that cannot be read; names the report, row (header = 1) and field."""
+
+
+def listings_items_resource(api: SpApi, settings: AmazonSettings) -> DltResource:
+    columns = copy.deepcopy(LISTING_COLUMNS)
+
+    @dlt.resource(
+        name="listings_items",
+        primary_key=("marketplace_id", "seller_sku"),
+        merge_key="marketplace_id",
+        write_disposition="merge",
+        columns=columns,
+    )
+    def listings_items() -> Iterator[Any]:
+        reports = request_reports(
+            api, LISTINGS_REPORT_TYPE, settings.marketplace_ids, settings.report_polling
+        )
+        found = False
+        for code, report in reports.items():
+            if report is None:  # CANCELLED: Amazon had no listings to report
+                continue
+            text = decode_report(download_report(api, report))
+            for row in parse_listings(text, code, settings.marketplace_ids[code], report):
+                found = True
+                yield row
+        if not found:
+            yield empty_table(columns)
+
+    return listings_items
+
+
+def parse_listings(text: str, code: str, marketplace_id: str, report: dict[str, Any]) -> list[dict[str, Any]]:
+    """The rows of one marketplace's listings report; ListingsReportError on anything unreadable."""
+    name = f"listings report {report.get('reportId')} ({code})"
+    lines = list(csv.reader(io.StringIO(text), delimiter="\t", quoting=csv.QUOTE_NONE))
+    lines = [line for line in lines if any(cell.strip() for cell in line)]
+    if not lines:
+        return []
+    header = [h.strip().lower() for h in lines[0]]
+    missing = [c for c in REQUIRED if c not in header]
+    if missing:
+        raise ListingsReportError(f"{name}: header lacks column(s) {', '.join(missing)}")
+    at = {column: header.index(column) for column in REQUIRED}
+    records = []
+    for number, line in enumerate(lines[1:], start=2):
+        if len(line) > len(header):
+            raise ListingsReportError(
+                f"{name} row {number}: {len(line)} fields, the header has {len(header)}"
+            )
+        records.append((number, {c: (line[i].strip() if i < len(line) else "") for c, i in at.items()}))
+
+    mark = _decimal_mark(name, code, records)
+    updated = parse_time(report.get("processingEndTime") or report.get("createdTime"))
+    return [_row(name, number, record, mark, marketplace_id, updated) for number, record in records]
+
+
+def _decimal_mark(name: str, code: str, records: list[tuple[int, dict[str, str]]]) -> str:
+    """The marketplace's mark, unless only the other one reads every price of the file."""
+    marks = (",", ".") if code in DECIMAL_COMMA_MARKETPLACES else (".", ",")
+    prices = [(n, r["price"]) for n, r in records if r["price"]]
+    for mark in marks:
+        if all(fmt.parse_amount(p, mark) is not None for _, p in prices):
+            return mark
+    number, price = next((n, p) for n, p in prices if fmt.parse_amount(p, marks[0]) is None)
+    raise ListingsReportError(f"{name} row {number}, field price: {price!r} is not an amount")
+
+
+def _row(
+    name: str, number: int, record: dict[str, str], mark: str, marketplace_id: str, updated: datetime | None
+) -> dict[str, Any]:
+    sku = record["seller-sku"]
+    if not sku:
+        raise ListingsReportError(f"{name} row {number}, field seller-sku: empty")
+    quantity = record["quantity"]
+    if quantity and not quantity.isdigit():
+        raise ListingsReportError(f"{name} row {number}, field quantity: {quantity!r} is not a whole number")
+    channel = record["fulfillment-channel"].upper()
+    price: Decimal | None = fmt.parse_amount(record["price"], mark) if record["price"] else None
+    return {
+        "marketplace_id": marketplace_id,
+        "seller_sku": sku,
+        "asin": record["asin1"] or None,
+        "fulfillment_channel": "MFN"
+        if channel in ("DEFAULT", "")
+        else "AFN"
+        if channel.startswith("AMAZON")
+        else channel,
+        "quantity": int(quantity) if quantity else None,
+        "price_amount": price,
+        "currency": MARKETPLACE_CURRENCY.get(marketplace_id),
+        "status": record["status"] or None,
+        "last_updated_at": updated,
+    }
