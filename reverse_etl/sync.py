@@ -6,8 +6,8 @@ depends_on). The engine fingerprints the canonical payload, compares it with
 
 - NetSuite, in dependency order (customers → items / orders / bills → fulfillments → payments /
   credit memos → refunds → journal entries → inventory adjustments), on a thread pool as wide as
-  NETSUITE_CONCURRENCY, each record an upsert by external id (fulfillments: a sales-order
-  transform guarded by an external-id lookup);
+  NETSUITE_CONCURRENCY, each record an upsert by external id (fulfillments and invoices: a
+  sales-order transform guarded by an external-id lookup);
 - Amazon: all changed listing messages in one JSON_LISTINGS_FEED, shipment confirmations one by one.
 
 Crash safety: a record is marked `pending` with the fingerprint to send before its request goes

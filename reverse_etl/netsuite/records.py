@@ -1,8 +1,8 @@
 """How one desired record becomes NetSuite requests.
 
 Every type is an upsert by external id (`PUT /record/v1/<type>/eid:<id>`), which NetSuite makes
-idempotent. Item fulfillments are the exception: NetSuite creates them only by transforming the
-sales order, which is not idempotent, so we look the fulfillment up by external id first and
+idempotent. Item fulfillments and invoices are the exception: NetSuite creates them by transforming
+the sales order, which is not idempotent, so we look the record up by external id first and
 carry the external id in the transform body (the client re-checks before every retry).
 """
 
@@ -27,8 +27,9 @@ TIERS: list[set[str]] = [
 ]
 DEFAULT_TIER = 3  # an unknown NetSuite type goes with the transactions
 
-# Records NetSuite only creates by transforming their parent: type -> parent type.
-TRANSFORMED_FROM = {"itemFulfillment": "salesOrder"}
+# Records NetSuite creates by transforming their parent: type -> parent type. An invoice bills a
+# sales order (`salesOrder/{id}/!transform/invoice`), so it carries the order's lines and links.
+TRANSFORMED_FROM = {"itemFulfillment": "salesOrder", "invoice": "salesOrder"}
 
 
 def tier_of(record_type: str) -> int:

@@ -1,5 +1,10 @@
 -- Desired NetSuite credit memos (`order` mode): each refund in a settlement, per order and
--- adjustment, created from the order's invoice (MFN) or cash sale (FBA) it reverses.
+-- adjustment, for the order's invoice (MFN) or cash sale (FBA) it reverses. A standalone credit
+-- memo (entity + item lines, as NetSuite allows): the refund is usually booked settlements after
+-- the order was paid, so there is no open invoice to transform or apply it to; the memo and
+-- otherRefNum name the order. The external id (amz-cm-<settlement>-<order>-<hash of the adjustment
+-- id>) comes from int_settlement_lines__classified: Amazon adjustment ids carry `:`, `/` and `+`,
+-- which NetSuite external ids do not allow.
 with
 
 settlement_lines as (
@@ -70,7 +75,6 @@ final as (
         'creditMemo' as record_type,
         {{ json_text(json_object_of([
             ('entity', ns_ref('orders.customer_external_id')),
-            ('createdFrom', ns_ref('orders.netsuite_external_id')),
             ('subsidiary', ns_id_or_name('netsuite_references.subsidiary_id', 'netsuite_references.subsidiary_name')),
             ('currency', ns_id_or_name('netsuite_references.currency_id', 'netsuite_references.currency')),
             ('tranDate', 'cast(memos.posting_date as varchar)'),

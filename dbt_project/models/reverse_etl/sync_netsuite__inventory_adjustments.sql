@@ -3,11 +3,22 @@
 -- inventory_adjustment_max_lines, NetSuite's limit being 1,000).
 with
 
-pools as (
-    select * from {{ ref('fct_inventory_pools') }}
+-- Only marketplaces Amazon reported stock for: a SKU missing from the latest snapshot is adjusted
+-- to zero at that snapshot's date, but a marketplace that was not ingested (AMAZON_MARKETPLACES)
+-- has no Amazon figure at all, and zeroing NetSuite's stock there would be a guess.
+fba_pools as (
+    select
+        *,
+        max(snapshot_date) over (partition by marketplace_code) as marketplace_snapshot_date
+    from {{ ref('fct_inventory_pools') }}
     where pool = 'FBA'
-        and is_mapped
+),
+
+pools as (
+    select * from fba_pools
+    where is_mapped
         and drift <> 0
+        and marketplace_snapshot_date is not null
 ),
 
 settings as (
@@ -35,12 +46,12 @@ numbered as (
 
 adjustments as (
     select
-        'amz-ia-' || marketplace_code || '-' || cast(max(snapshot_date) as varchar)
+        'amz-ia-' || marketplace_code || '-' || cast(max(marketplace_snapshot_date) as varchar)
         || case when max(chunk_count) > 1 then '-' || cast(chunk_number as varchar) else '' end as external_id,
         marketplace_code,
         location_external_id,
         chunk_number,
-        max(snapshot_date) as snapshot_date,
+        max(marketplace_snapshot_date) as snapshot_date,
         max(inventory_adjustment_account) as adjustment_account,
         count(*) as line_count,
         sum(drift) as net_adjustment,

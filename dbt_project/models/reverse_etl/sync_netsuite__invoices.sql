@@ -1,5 +1,9 @@
 -- Desired NetSuite invoices (`order` mode, merchant-fulfilled orders shipped): the revenue
 -- document billed from the sales order; settlement customer payments are applied to it.
+-- NetSuite makes an invoice of a sales order by transforming it (salesOrder/{id}/!transform/invoice,
+-- see reverse_etl/netsuite/records.py): the payload is the transform body, without item lines, so
+-- NetSuite bills every line still unbilled at the order's rates (a shipped order is billed whole;
+-- naming lines would need NetSuite's own orderLine ids, which only NetSuite knows).
 with
 
 documents as (
@@ -18,16 +22,9 @@ final as (
         'amz-inv-' || order_id as external_id,
         'invoice' as record_type,
         {{ json_text(json_object_of([
-            ('entity', ns_ref('customer_external_id')),
-            ('createdFrom', ns_ref('netsuite_external_id')),
-            ('subsidiary', 'subsidiary_ref'),
-            ('currency', 'currency_ref'),
             ('tranDate', 'cast(last_updated_date as varchar)'),
             ('otherRefNum', 'order_id'),
             ('memo', 'memo'),
-            ('location', ns_ref('location_external_id')),
-            ('shippingCost', json_money('shipping_amount')),
-            ('item', "json_object('items', items)"),
         ])) }} as payload,
         netsuite_external_id as depends_on,
         order_id,

@@ -1,5 +1,8 @@
 -- Desired NetSuite item fulfillments: FBA orders Amazon has shipped relieve the FBA virtual
--- location's stock (inventory and COGS), separate from the settlement.
+-- location's stock (inventory and COGS), separate from the settlement. The payload is the body of
+-- the sales-order transform (salesOrder/{id}/!transform/itemFulfillment) without item lines: an
+-- order Amazon reports Shipped is shipped whole, so NetSuite fulfils every open line at the line's
+-- location (naming lines would need NetSuite's own orderLine ids, which only NetSuite knows).
 with
 
 documents as (
@@ -15,11 +18,9 @@ final as (
         'amz-if-' || order_id as external_id,
         'itemFulfillment' as record_type,
         {{ json_text(json_object_of([
-            ('createdFrom', ns_ref('netsuite_external_id')),
             ('tranDate', 'cast(last_updated_date as varchar)'),
             ('shipStatus', "'C'"),
             ('memo', "'Shipped by Amazon: ' || memo"),
-            ('item', "json_object('items', fulfillment_items)"),
         ])) }} as payload,
         netsuite_external_id as depends_on,
         order_id,

@@ -244,7 +244,9 @@ final as (
         case posting_route
             when 'cash_sale' then 'amz-cs-' || order_id
             when 'customer_payment' then 'amz-pay-' || settlement_id || '-' || order_id
-            when 'credit_memo' then 'amz-cm-' || settlement_id || '-' || order_id || '-' || coalesce(adjustment_id, '')
+            -- Amazon adjustment ids (`amzn1:crow:…/…+…`) have characters NetSuite external ids refuse.
+            when 'credit_memo' then 'amz-cm-' || settlement_id || '-' || order_id || '-'
+                || {{ short_hash("coalesce(adjustment_id, '')") }}
             when 'journal_entry' then 'amz-je-' || settlement_id || case
                 when coalesce(is_split_settlement, false) then '-' || {{ period_suffix('posting_month') }}
                 else ''
