@@ -115,3 +115,23 @@ def status_command(args: argparse.Namespace, progress: Progress) -> int:
     for line in status_lines():
         print(line)
     return 0
+
+
+def push_command(args: argparse.Namespace, progress: Progress) -> int:
+    """`ledgerbridge push [--dry-run]`: the reverse-ETL engine, behind the same gate as in Dagster.
+
+    A real push needs the last build to have passed its blocking checks (its audit in
+    `audit.builds`); a dry run only writes previews, so it is allowed after a failing build too.
+    """
+    from reverse_etl import sync
+
+    if not args.dry_run:
+        audit = publish.last_audit()
+        if audit is None:
+            raise CommandError("push blocked: no build yet — run `ledgerbridge build` first")
+        if not audit.passed:
+            raise CommandError(
+                f"push blocked: the last build failed ({_describe(audit.failures, 3)}); "
+                "fix it and run `ledgerbridge build` (or preview with `push --dry-run`)"
+            )
+    return sync.push_command(args, progress)

@@ -69,7 +69,7 @@ def _add_pipeline(sub: argparse._SubParsersAction) -> None:
     push.add_argument(
         "--dry-run", action="store_true", help="write the payloads to reverse_etl.sync_previews only"
     )
-    push.set_defaults(func=_call("reverse_etl.sync:push_command"))
+    push.set_defaults(func=_call("orchestration.build:push_command"))
 
     status = sub.add_parser("status", help="summarise the last build, publish and push")
     status.set_defaults(func=_call("orchestration.build:status_command"))

@@ -67,3 +67,28 @@ def test_push_runs_after_a_passing_build(fake_engine: list[bool]) -> None:
         for e in result.get_asset_materialization_events()
     }
     assert pushed.get("netsuite/journal_entries") == 1
+
+
+def test_push_command_refuses_after_a_failing_build_but_previews(
+    lb_paths: dict[str, Path], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from orchestration.cli import main
+    from reverse_etl import sync
+
+    sent: list[bool] = []
+    monkeypatch.setattr(sync, "push_command", lambda args, progress: sent.append(args.dry_run) or 0)
+
+    assert main(["push"]) == 1
+    assert "no build yet" in capsys.readouterr().err
+    publish.record_audit(
+        passed=False, failures=["assert_journal_entries_balance (fail)"], published=False, build_id="b3"
+    )
+    assert main(["push"]) == 1
+    err = capsys.readouterr().err
+    assert "push blocked: the last build failed (assert_journal_entries_balance (fail))" in err
+    assert sent == []
+    assert main(["push", "--dry-run"]) == 0
+    assert sent == [True]
+    publish.record_audit(passed=True, failures=[], published=True, build_id="b4")
+    assert main(["push"]) == 0
+    assert sent == [True, False]
