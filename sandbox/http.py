@@ -214,6 +214,10 @@ class _Handler(BaseHTTPRequestHandler):
         app = self.server.app
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
+        if len(body) < length:
+            # The client went away mid-request (e.g. killed): like a real server, process nothing.
+            self.close_connection = True
+            return
         split = urlsplit(self.path)
         request = Request(
             method=self.command,
