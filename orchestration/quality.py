@@ -13,9 +13,12 @@ checked whole (dbt's `unique` tests cover the primary keys of every model anyway
 
 from __future__ import annotations
 
+import html
 import os
+import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -289,4 +292,48 @@ def validate_tables(
                         result.unexpected_examples.setdefault(label, [str(v) for v in examples[:5]])
             result.failed_expectations = sorted(failed)
             result.success = not failed
+    write_offline_summary(docs_dir, results)
     return results
+
+
+SUMMARY_START, SUMMARY_END = "<!-- ledgerbridge-summary -->", "<!-- /ledgerbridge-summary -->"
+
+
+def write_offline_summary(docs_dir: Path, results: Sequence[TableResult]) -> None:
+    """Put this build's verdict per table, as plain HTML, at the top of the Data Docs index.
+
+    GX's index lists validations with JavaScript loaded from CDNs, so on an auditor's offline
+    machine it shows an empty page; this table needs nothing but the file itself.
+    """
+    index = docs_dir / "index.html"
+    if not index.exists():
+        return
+    rows = []
+    for result in results:
+        schema, _, table = result.table.partition(".")
+        pages = sorted(
+            (docs_dir / "validations" / schema / table).rglob("*.html"), key=lambda p: p.stat().st_mtime
+        )
+        link = (
+            f'<a href="{html.escape(pages[-1].relative_to(docs_dir).as_posix())}">latest</a>' if pages else ""
+        )
+        verdict = "PASSED" if result.success else "FAILED"
+        detail = result.error or ", ".join(result.failed_expectations) or f"{result.evaluated} expectations"
+        rows.append(
+            f'<tr class="lb-{verdict.lower()}"><td>{html.escape(result.table)}</td><td>{verdict}</td>'
+            f"<td>{result.rows}</td><td>{html.escape(detail)}</td><td>{link}</td></tr>"
+        )
+    section = (
+        f'{SUMMARY_START}<section id="ledgerbridge-summary" style="font-family:sans-serif;margin:1em">'
+        f"<h2>LedgerBridge data quality — latest validation, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC</h2>"
+        '<table border="1" cellpadding="4" style="border-collapse:collapse">'
+        "<tr><th>table</th><th>result</th><th>rows</th><th>failed expectations / checked</th><th>page</th></tr>"
+        + "".join(rows)
+        + f"</table></section>{SUMMARY_END}"
+    )
+    text = index.read_text(encoding="utf-8")
+    if SUMMARY_START in text:
+        text = text[: text.index(SUMMARY_START)] + text[text.index(SUMMARY_END) + len(SUMMARY_END) :]
+    body = re.search(r"<body[^>]*>", text)
+    at = body.end() if body else 0
+    index.write_text(text[:at] + section + text[at:], encoding="utf-8")

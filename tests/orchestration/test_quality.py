@@ -51,6 +51,10 @@ def test_clean_tables_pass_and_broken_tables_fail_in_data_docs(lb_paths: dict[st
     docs = lb_paths["reports"] / "data_docs"
     index = (docs / "index.html").read_text()
     assert "marts.fct_settlements" in index and "ge-failed-icon" in index
+    # Readable offline too: the plain-HTML summary at the top names the failure (no CDN scripts).
+    summary = index[index.index('id="ledgerbridge-summary"') : index.index("/ledgerbridge-summary")]
+    assert "marts.fct_settlements</td><td>FAILED" in summary and "to_be_in_set(status)" in summary
+    assert index.count('id="ledgerbridge-summary"') == 1  # replaced per run, not stacked
     pages = list((docs / "validations" / "marts" / "fct_settlements").rglob("*.html"))
     assert len(pages) == 4  # 3 clean chunks + the broken run, all kept for the auditor
     failing = [p.read_text() for p in pages if "half-posted" in p.read_text()]
