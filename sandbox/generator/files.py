@@ -23,7 +23,8 @@ from sandbox.generator.marketplaces import (
     iso_offset,
 )
 
-V2_HEADER = [
+# Both layouts open with the summary fields and the transaction's identifiers.
+_COMMON_HEADER = [
     "settlement-id",
     "settlement-start-date",
     "settlement-end-date",
@@ -36,6 +37,9 @@ V2_HEADER = [
     "adjustment-id",
     "shipment-id",
     "marketplace-name",
+]
+V2_HEADER = [
+    *_COMMON_HEADER,
     "amount-type",
     "amount-description",
     "amount",
@@ -50,18 +54,7 @@ V2_HEADER = [
     "promotion-id",
 ]
 LEGACY_HEADER = [
-    "settlement-id",
-    "settlement-start-date",
-    "settlement-end-date",
-    "deposit-date",
-    "total-amount",
-    "currency",
-    "transaction-type",
-    "order-id",
-    "merchant-order-id",
-    "adjustment-id",
-    "shipment-id",
-    "marketplace-name",
+    *_COMMON_HEADER,
     "shipment-fee-type",
     "shipment-fee-amount",
     "order-fee-type",
