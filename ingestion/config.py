@@ -10,6 +10,7 @@ import os
 from pathlib import Path
 
 DEFAULT_WAREHOUSE = "data/warehouse.duckdb"
+DEFAULT_MEMORY_LIMIT = "2GB"
 
 
 def warehouse_path() -> Path:
@@ -28,3 +29,12 @@ def published_path() -> Path:
     """The read-only copy of the marts finance queries (write-audit-publish)."""
     default = warehouse_path().with_name("published.duckdb")
     return Path(os.environ.get("LEDGERBRIDGE_PUBLISHED", default)).resolve()
+
+
+def duckdb_memory_limit() -> str:
+    """DuckDB's buffer-pool cap for every connection we open (dlt, dbt, the settlement parser).
+
+    DuckDB's own default is 80 % of RAM, which a large seller's load fills with cache; DuckDB
+    spills to disk beyond the cap. `profiles.yml` reads the same variable.
+    """
+    return os.environ.get("LEDGERBRIDGE_DUCKDB_MEMORY_LIMIT", DEFAULT_MEMORY_LIMIT)
