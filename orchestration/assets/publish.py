@@ -28,8 +28,8 @@ def publish_asset(model_keys: Sequence[dg.AssetKey]) -> dg.AssetsDefinition:
         "after the blocking checks passed (write-audit-publish).",
     )
     def published_marts(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
-        done = publish.publish(build_id=context.run_id)
-        publish.record_audit(passed=True, failures=[], published=True, build_id=context.run_id)
+        done = publish.publish(build_id=context.run.run_id)
+        publish.record_audit(passed=True, failures=[], published=True, build_id=context.run.run_id)
         return dg.MaterializeResult(
             metadata={
                 "path": dg.MetadataValue.path(str(done.path)),
