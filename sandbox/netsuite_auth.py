@@ -119,9 +119,14 @@ class TokenBasedAuth:
             raise AuthError("signature mismatch")
         nonce_key = (oauth["oauth_consumer_key"], oauth["oauth_token"], oauth["oauth_nonce"])
         with self._lock:
-            for old, seen in list(self._nonces.items()):
-                if now - seen > 2 * TIMESTAMP_WINDOW:
-                    del self._nonces[old]
+            # Oldest first (insertion order): drop the expired ones without scanning the rest.
+            expired = []
+            for old, seen in self._nonces.items():
+                if now - seen <= 2 * TIMESTAMP_WINDOW:
+                    break
+                expired.append(old)
+            for old in expired:
+                del self._nonces[old]
             if nonce_key in self._nonces:
                 raise AuthError("nonce already used")
             self._nonces[nonce_key] = now

@@ -282,6 +282,39 @@ def test_upsert_twice_keeps_one_record_and_updates_it(client, app):
     assert app.records()["customer"]["count"] == 1
 
 
+def test_suiteql_sees_a_burst_of_writes_once_each_with_the_latest_values(client, app):
+    # REST writes reach the SuiteQL tables in batches; a query must still see every one of them.
+    for code in ("A", "B", "C"):
+        make_customer(client, code)
+    renamed = client.send("PUT", "/customer/eid:amz-cust-A", {"companyName": "Renamed A"})
+    assert renamed.status_code == 204
+    app.bulk_insert(
+        "customer", [{"id": "900", "companyname": "Seeded", "externalid": "seeded", "subsidiary": "1"}]
+    )
+    seeded = client.send("PUT", "/customer/eid:seeded", {"companyName": "Seeded, updated"})
+    assert seeded.headers["Location"].endswith("/customer/900")  # the seeded row, not a new record
+    assert client.send("DELETE", "/customer/eid:amz-cust-B").status_code == 204
+    rows = client.rows("SELECT externalid, companyname, subsidiary FROM customer ORDER BY externalid")
+    assert [(r["externalid"], r["companyname"], r["subsidiary"]) for r in rows] == [
+        ("amz-cust-A", "Renamed A", "1"),
+        ("amz-cust-C", "Amazon C", "1"),
+        ("seeded", "Seeded, updated", "1"),
+    ]
+
+
+def test_a_seeded_record_given_a_new_external_id_is_no_longer_found_by_the_old_one(client):
+    assert client.send("PATCH", "/inventoryItem/1001", {"externalId": "item-mug-renamed"}).status_code == 204
+    assert client.send("GET", "/inventoryItem/eid:item-LB-MUG-001").status_code == 404
+    assert client.send("GET", "/inventoryItem/eid:item-mug-renamed").json()["id"] == "1001"
+    make_customer(client)
+    order = {**SALES_ORDER, "item": {"items": [{"item": {"externalId": "item-LB-MUG-001"}, "quantity": 1}]}}
+    refused = client.send("PUT", "/salesOrder/eid:amz-so-old-item", order)
+    assert refused.status_code == 400 and error_code(refused) == "INVALID_KEY_OR_REF"
+    assert client.rows("SELECT id, externalid FROM item WHERE id = 1001") == [
+        {"id": "1001", "externalid": "item-mug-renamed", "links": []}
+    ]
+
+
 def test_patch_updates_fields_and_addresses_lines(client):
     make_customer(client)
     created = client.send("PUT", "/salesOrder/eid:amz-so-1", SALES_ORDER)
