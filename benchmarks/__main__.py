@@ -104,7 +104,8 @@ def bench_full_build(orders: int, workdir: Path, fetch_cap: int) -> list[dict]:
     ratios = results["ratios"]
     baselines = ", ".join(f"{k} {v:.3f}" for k, v in ratios.items() if v is not None)
     scale = (
-        f"{orders:,} orders + {data['settlement_rows']:,} settlement rows ({data['settlement_files']} files)"
+        f"{orders:,} orders + {data['settlement_rows']:,} settlement rows ({data['settlement_files']} files); "
+        f"SP-API sandbox rate limits {data.get('sandbox_rate_limits', '?')}"
     )
     errors = "; ".join(results["errors"])[:400]
     minutes = results["full_s"] / 60

@@ -15,6 +15,13 @@
 
 Peak RSS: the sum of the stage's process tree (the stage and the dbt it starts), sampled from
 /proc every 0.2 s, and the kernel's max RSS of any single process (wait4).
+
+Bytecode: stages run with Python's bytecode cache on (`PYTHONPYCACHEPREFIX=<workdir>/pycache`,
+warmed during setup), as an installed package has its .pyc files. Without it (this machine sets
+PYTHONDONTWRITEBYTECODE=1) every stage and every dbt call recompiles dlt, dbt and Dagster from
+source: 2-3 s of CPU a process, more than ten seconds of wall time on a busy machine.
+The SP-API sandbox serves without rate limits (`benchmarks.large_seller.RATE_LIMIT_SCALE`; why:
+that module's docstring); the benchmark prints the setting.
 """
 
 from __future__ import annotations
@@ -305,6 +312,24 @@ def _log(message: str) -> None:
     print(f"[{datetime.now(UTC):%H:%M:%S}] {message}", file=sys.stderr, flush=True)
 
 
+def profile_threads() -> list[Any]:
+    """cProfile this thread and every thread started from now on (the orders prefetch thread, dlt's
+    load threads): a profile per thread, all in the returned list (the first is this thread's)."""
+    import cProfile
+
+    profilers = [cProfile.Profile()]
+    run = threading.Thread.run
+
+    def profiled_run(thread: threading.Thread) -> None:
+        profiler = cProfile.Profile()
+        profilers.append(profiler)
+        profiler.runcall(run, thread)
+
+    threading.Thread.run = profiled_run  # type: ignore[method-assign]
+    profilers[0].enable()
+    return profilers
+
+
 def run_stage(name: str, workdir: Path, profile: bool) -> int:
     from benchmarks.large_seller import Plan
 
@@ -323,12 +348,7 @@ def run_stage(name: str, workdir: Path, profile: bool) -> int:
         "baseline_copy": lambda: stage_baseline_copy(workdir, timer),
         "freshness_cycle": lambda: _freshness_cycle(workdir, timer),
     }
-    profiler = None
-    if profile:
-        import cProfile
-
-        profiler = cProfile.Profile()
-        profiler.enable()
+    profilers = profile_threads() if profile else []
     try:
         result = stages[name]()
     except Exception as exc:  # the report names the failure; the run goes on with the next stage
@@ -337,9 +357,12 @@ def run_stage(name: str, workdir: Path, profile: bool) -> int:
         traceback.print_exc()
         result = {"error": f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"[:300]}
     finally:
-        if profiler is not None:
-            profiler.disable()
-            profiler.dump_stats(str(workdir / f"{name}.prof"))
+        if profilers:
+            import pstats
+
+            profilers[0].disable()
+            stats = pstats.Stats(*profilers)  # every thread's profile, summed
+            stats.dump_stats(str(workdir / f"{name}.prof"))
     if result.get("errors") and "error" not in result:
         result["error"] = "; ".join(result["errors"])[:300]
     result["steps"] = timer.steps
@@ -385,7 +408,11 @@ class SandboxProcess:
 
 
 def stage_env(workdir: Path, sandbox_env: dict[str, str]) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AMAZON_", "NETSUITE_", "LEDGERBRIDGE_"))}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("AMAZON_", "NETSUITE_", "LEDGERBRIDGE_")) and k != "PYTHONDONTWRITEBYTECODE"
+    }
     env.update(sandbox_env)
     env.update(
         LEDGERBRIDGE_WAREHOUSE=str(workdir / "warehouse.duckdb"),
@@ -394,8 +421,28 @@ def stage_env(workdir: Path, sandbox_env: dict[str, str]) -> dict[str, str]:
         LEDGERBRIDGE_REPORTS=str(workdir / "reports"),
         RUNTIME__DLTHUB_TELEMETRY="false",
         PYTHONPATH=str(ROOT),
+        PYTHONPYCACHEPREFIX=str(workdir / "pycache"),  # outside the repository
     )
     return env
+
+
+def warm_bytecode(env: dict[str, str]) -> None:
+    """Compile the project and its site-packages into the bytecode cache (setup, not timed; ~1 min
+    once per workdir), as `pip install` compiles an installed package."""
+    import sysconfig
+
+    folders = [sysconfig.get_paths()["purelib"], *(str(ROOT / p) for p in PROJECT_PACKAGES)]
+    subprocess.run(
+        [sys.executable, "-m", "compileall", "-q", "-j0", *folders],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        check=False,
+    )
+
+
+PROJECT_PACKAGES = ("ingestion", "orchestration", "reverse_etl", "sandbox", "benchmarks")
 
 
 FULL_STAGES = ("ingest", "import", "build")
@@ -410,7 +457,7 @@ def run(
     fetch_cap: int = 100_000,
 ) -> dict[str, Any]:
     """The whole benchmark; returns every figure (also printed as it goes)."""
-    from benchmarks.large_seller import Plan, write_year
+    from benchmarks.large_seller import RATE_LIMIT_SCALE, Plan, write_year
 
     workdir.mkdir(parents=True, exist_ok=True)
     for leftover in ("warehouse.duckdb", "warehouse.duckdb.wal", "published.duckdb"):
@@ -438,10 +485,19 @@ def run(
         f"{data['settlement_rows']:,} settlement rows in {data['settlement_files']} V2 files "
         f"(setup {data['setup_s']:.0f} s, not timed)"
     )
+    data["sandbox_rate_limits"] = (
+        f"x{RATE_LIMIT_SCALE:g} Amazon's quotas" if RATE_LIMIT_SCALE > 0 else "off (rate_limit_scale 0)"
+    )
+    progress(f"full_build: SP-API sandbox rate limits: {data['sandbox_rate_limits']}")
     sandbox = SandboxProcess(workdir / "plan.json", log)
     results: dict[str, Any] = {"orders": orders, "data": data, "stages": {}, "day": {}, "baselines": {}}
     try:
         env = stage_env(workdir, sandbox.env)
+        warming = time.perf_counter()
+        warm_bytecode(env)
+        progress(
+            f"full_build: bytecode cache warmed in {time.perf_counter() - warming:.0f} s (setup, not timed)"
+        )
         env["LEDGERBRIDGE_BENCH_FETCH_CAP"] = str(fetch_cap)
 
         def stage(name: str, bucket: str, key: str | None = None, with_profile: bool = False) -> dict:
@@ -549,7 +605,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--orders", type=int, default=1_000_000)
     parser.add_argument("--workdir", type=Path, default=Path("data/bench/full_build"))
     parser.add_argument(
-        "--profile", action="store_true", help="cProfile the ingest stage (<workdir>/ingest.prof)"
+        "--profile",
+        action="store_true",
+        help="cProfile the ingest stage, all its threads (<workdir>/ingest.prof)",
     )
     parser.add_argument("--stage", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)

@@ -6,13 +6,22 @@ million. Here each order is a pure function of (seed, index) — `Plan.order(i)`
 
 * `write_year` (two worker processes, one per core) draws every order once, writes the V2
   settlement files of the orders it shipped (every 14 days per marketplace, lines exactly as the
-  demo seller's, `item_lines`), and returns the compact sort index of the orders API:
-  (last_updated_at, order_id) per order;
-* `LargeAmazonSandbox` serves `searchOrders` / `getOrders` from that index (bisect to the cursor,
-  then regenerate the ~100 orders of the page), so the sandbox's memory and CPU per page do not
-  grow with the year. Everything else (LWA, inventory, listings, the Reports API with the small
+  demo seller's, `item_lines`) and each order's `searchOrders` JSON (the datasets LedgerBridge
+  asks for, `PRERENDERED`) to a file, and returns the sort index of the orders API:
+  (last_updated_at, order_id) per order, with where its JSON is and the fields searches filter on;
+* `LargeAmazonSandbox` is the normal sandbox with that index as its `by_update` (bisect to the
+  cursor, walk one page) and the orders themselves regenerated on demand; a `searchOrders` page
+  splices the pre-rendered JSON, so serving a page costs the sandbox ~100 file reads, not ~100
+  order renderings (which would make the sandbox, not LedgerBridge, the bottleneck at a few
+  thousand orders/s). Everything else (LWA, inventory, listings, the Reports API with the small
   seller's settlements, NetSuite) is the normal sandbox over a "small" seller whose catalog and
   NetSuite account the large orders use.
+
+Rate limits: Amazon's searchOrders quota is 0.0056 requests/s with a burst of 20, 100 orders a
+page: a year of 1,000,000 orders (10,000 pages) takes (10,000 - 20) / 0.0056 s = 20.6 days to
+page through at that rate, so no first load of a million orders fits in minutes against the real
+API (a backfill that large goes through order reports, or runs for days). The sandbox here serves
+with rate limits off (`RATE_LIMIT_SCALE`), and the benchmark prints so.
 
 Timeline (T0 = when the plan is made, whole seconds): the year's orders are purchased in
 [T0 - 366 d, T0 - 1 d) and described as of T0 - 1 d; the full ingest runs "as of" T0 - 1 d
@@ -24,7 +33,6 @@ process and prints one JSON line with the environment; it stops when its stdin c
 
 from __future__ import annotations
 
-import bisect
 import json
 import pickle
 import random
@@ -35,13 +43,28 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 CODES = ("US", "CA", "UK", "DE", "AU")
+RATE_LIMIT_SCALE = 0  # the sandbox's rate_limit_scale: 0 = no rate limits (see the module docstring)
+# The includedData LedgerBridge sends (ingestion.amazon.V2026_INCLUDED); other sets are rendered live.
+PRERENDERED = frozenset({"PROCEEDS", "FULFILLMENT", "RECIPIENT"})
 PERIOD = timedelta(days=14)
 YEAR_PERIODS = 26  # 26 x 14 days = 364 days of settlements per marketplace
 SETTLEMENT_BASE = 30_000_000_000
 WORKER_CODES = (("US", "UK", "AU"), ("CA", "DE"))  # ~60/40: US rows carry withheld tax lines
+
+
+class Meta(NamedTuple):
+    """What the sandbox knows of a plan order without regenerating it."""
+
+    index: int  # Plan.order(index)
+    worker: int  # its searchOrders JSON is in Plan.orders_json_path(worker)...
+    offset: int  # ...at this offset
+    length: int
+    marketplace_id: str
+    status: str
+    channel: str
 
 
 @dataclass(frozen=True)
@@ -148,6 +171,9 @@ class Plan:
     def index_path(self) -> Path:
         return Path(self.workdir) / "orders.index.pickle"
 
+    def orders_json_path(self, worker: int) -> Path:
+        return Path(self.workdir) / f"orders.{worker}.json"
+
 
 def _settlement(plan: Plan, code: str, k: int, lines: list[dict]) -> dict:
     from sandbox.generator.marketplaces import MARKETPLACES
@@ -166,13 +192,19 @@ def _settlement(plan: Plan, code: str, k: int, lines: list[dict]) -> dict:
     }
 
 
-def _write_worker(args: tuple[Plan, tuple[str, ...]]) -> tuple[list[tuple], int, int]:
-    """Draw every order of `codes`, write their settlements; return (index keys, files, rows)."""
+def _write_worker(args: tuple[Plan, int]) -> tuple[list[tuple], int, int]:
+    """Draw every order of worker `w`'s marketplaces, write their settlements and searchOrders JSON;
+    return (index keys, files, rows)."""
+    import orjson
+
+    from sandbox.amazon_shapes import order_2026
     from sandbox.generator.files import write_settlement_v2
     from sandbox.generator.marketplaces import MARKETPLACES
     from sandbox.generator.settlements import item_lines
 
-    plan, codes = args
+    plan, worker = args
+    codes = WORKER_CODES[worker]
+    rendered = plan.orders_json_path(worker).open("wb")
     keys: list[tuple] = []
     open_periods: dict[tuple[str, int], list[dict]] = defaultdict(list)
     files = rows = 0
@@ -198,8 +230,24 @@ def _write_worker(args: tuple[Plan, tuple[str, ...]]) -> tuple[list[tuple], int,
         if i % len(CODES) not in wanted:
             continue
         order = plan.order(i)
-        keys.append((order["last_updated_at"], order["order_id"], i))
         code = order["marketplace_code"]
+        blob = orjson.dumps(order_2026(order, MARKETPLACES[code].name, set(PRERENDERED), []))
+        keys.append(
+            (
+                order["last_updated_at"],
+                order["order_id"],
+                Meta(
+                    i,
+                    worker,
+                    rendered.tell(),
+                    len(blob),
+                    order["marketplace_id"],
+                    order["status"],
+                    order["fulfillment_channel"],
+                ),
+            )
+        )
+        rendered.write(blob)
         shipped = order.get("shipped_at")
         if shipped is not None and order["status"] == "Shipped":
             k = plan.period_of(code, shipped)
@@ -214,6 +262,7 @@ def _write_worker(args: tuple[Plan, tuple[str, ...]]) -> tuple[list[tuple], int,
             close(key)
     for key in list(open_periods):
         close(key)
+    rendered.close()
     return keys, files, rows
 
 
@@ -222,10 +271,10 @@ def write_year(plan: Plan, workers: int = 2) -> dict[str, Any]:
     import multiprocessing
 
     done = Path(plan.workdir) / "year.done.json"
-    if done.exists() and plan.index_path().exists():
+    if done.exists() and plan.index_path().exists() and plan.orders_json_path(0).exists():
         return json.loads(done.read_text())
     Path(plan.workdir).mkdir(parents=True, exist_ok=True)
-    jobs = [(plan, codes) for codes in WORKER_CODES]
+    jobs = [(plan, worker) for worker in range(len(WORKER_CODES))]
     if workers > 1:
         with multiprocessing.get_context("fork").Pool(min(workers, len(jobs))) as pool:
             results = pool.map(_write_worker, jobs)
@@ -248,22 +297,26 @@ def write_year(plan: Plan, workers: int = 2) -> dict[str, Any]:
 
 
 def large_amazon_sandbox(plan: Plan, **options: Any) -> Any:
-    """The SP-API sandbox over the small seller, whose Orders API serves the plan's orders."""
+    """The SP-API sandbox over the small seller, whose Orders API also serves the plan's orders."""
+    import os
+
+    import orjson
+
     from sandbox.amazon import AmazonSandbox
-    from sandbox.amazon_orders import whole_seconds
+    from sandbox.http import Response
 
     class LazyOrders(dict):
-        """order_id -> order; the plan's orders are regenerated on demand, others live in the dict."""
+        """order_id -> order: orders added or changed live in the dict, the plan's are regenerated."""
 
-        def __init__(self, ids: dict[str, int]) -> None:
+        def __init__(self, meta: dict[str, Meta]) -> None:
             super().__init__()
-            self.ids = ids
+            self.meta = meta
 
         def __missing__(self, order_id: str) -> dict:
-            i = self.ids.get(order_id)
-            if i is None:
+            meta = self.meta.get(order_id)
+            if meta is None:
                 raise KeyError(order_id)
-            return plan.order(i)
+            return plan.order(meta.index)
 
         def get(self, order_id: str, default: Any = None) -> Any:
             try:
@@ -272,7 +325,7 @@ def large_amazon_sandbox(plan: Plan, **options: Any) -> Any:
                 return default
 
         def __contains__(self, order_id: object) -> bool:
-            return dict.__contains__(self, order_id) or order_id in self.ids
+            return dict.__contains__(self, order_id) or order_id in self.meta
 
     class LargeAmazonSandbox(AmazonSandbox):
         def __init__(self) -> None:
@@ -280,68 +333,46 @@ def large_amazon_sandbox(plan: Plan, **options: Any) -> Any:
             with plan.index_path().open("rb") as handle:
                 keys = pickle.load(handle)
             small = self.orders
-            self.orders = LazyOrders({k[1]: k[2] for k in keys})
-            self.index = [(k[0], k[1]) for k in keys]
+            self.orders = LazyOrders({order_id: meta for _, order_id, meta in keys})
+            dict.update(self.orders, small)
+            self.by_update = sorted([(k[0], k[1]) for k in keys] + self.by_update)
             del keys
-            for order in small.values():
-                self.add_order(order)
+            self.rendered = [os.open(plan.orders_json_path(w), os.O_RDONLY) for w in range(len(WORKER_CODES))]
 
-        def add_order(self, order: dict) -> dict:
-            added = super().add_order(order)
-            stored = dict.__getitem__(self.orders, added["order_id"])
-            bisect.insort(self.index, (stored["last_updated_at"], stored["order_id"]))
-            return added
+        def _stored(self, order_id: str) -> Meta | None:
+            """The plan order's metadata while it is as generated (not added, touched or shipped)."""
+            return None if dict.__contains__(self.orders, order_id) else self.orders.meta.get(order_id)
+
+        def _find(self, order_id: str) -> dict:
+            with self.lock:  # an order about to change moves into the dict, where changes stick
+                meta = self._stored(order_id)
+                if meta is not None:
+                    dict.__setitem__(self.orders, order_id, plan.order(meta.index))
+            return super()._find(order_id)
 
         def touch_order(self, order_id: str, at: datetime | None = None, **changes: Any) -> dict:
-            with self.lock:
-                order = self.orders[order_id]
-                before = (order["last_updated_at"], order_id)
-                dict.__setitem__(self.orders, order_id, order)
-                self.index.pop(bisect.bisect_left(self.index, before))
-            changed = super().touch_order(order_id, at, **changes)
-            with self.lock:
-                bisect.insort(self.index, (changed["last_updated_at"], order_id))
-            return changed
+            self._find(order_id)
+            return super().touch_order(order_id, at, **changes)
 
-        def _select(self, query: dict) -> tuple[list[dict], str | None]:
-            from sandbox.amazon_common import parse_time
-            from sandbox.amazon_shapes import iso
+        def _matches(self, key: tuple, query: dict, after: datetime, before: datetime) -> bool:
+            meta = self._stored(key[1])
+            if meta is None or query["field"] != "last_updated_at":
+                return super()._matches(key, query, after, before)
+            return (
+                after <= key[0] <= before
+                and meta.marketplace_id in query["marketplaces"]
+                and (not query["statuses"] or meta.status in query["statuses"])
+                and (not query["channels"] or meta.channel in query["channels"])
+            )
 
-            if query["field"] != "last_updated_at":
-                return super()._select(query)
-            after = whole_seconds({"a": parse_time(query["after"], "after")})["a"]
-            before = parse_time(query["before"], "before")
-            if query.get("cursor"):
-                start = (parse_time(query["cursor"][0], "cursor"), query["cursor"][1])
-                position = bisect.bisect_right(self.index, start)
-            else:
-                position = bisect.bisect_left(self.index, (after, ""))
-            page: list[dict] = []
-            size = query["size"]
-            while position < len(self.index) and len(page) <= size:
-                moment, order_id = self.index[position]
-                position += 1
-                if moment > before or moment < after:
-                    if moment > before:
-                        break
-                    continue
-                order = self.orders[order_id]
-                if (
-                    order["marketplace_id"] in query["marketplaces"]
-                    and (not query["statuses"] or order["status"] in query["statuses"])
-                    and (not query["channels"] or order["fulfillment_channel"] in query["channels"])
-                ):
-                    page.append(order)
-            token = None
-            if len(page) > size:
-                page = page[:size]
-                last = page[-1]
-                from sandbox.amazon_common import encode_token
+        def _order_2026_json(self, order_id: str, included: set[str]) -> Any:
+            meta = self._stored(order_id)
+            if meta is None or included != PRERENDERED:
+                return super()._order_2026_json(order_id, included)
+            return orjson.Fragment(os.pread(self.rendered[meta.worker], meta.length, meta.offset))
 
-                token = encode_token(
-                    query["kind"], {**query, "cursor": [iso(last["last_updated_at"]), last["order_id"]]}
-                )
-            return page, token
+        def _orders_response(self, body: dict) -> Response:
+            return Response(200, orjson.dumps(body), {"Content-Type": "application/json"})
 
     return LargeAmazonSandbox()
 
@@ -357,7 +388,7 @@ def serve(plan_path: str) -> int:
     from sandbox.netsuite import NetSuiteSandbox
 
     plan = Plan.load(plan_path)
-    amazon_app = large_amazon_sandbox(plan, rate_limit_scale=0)
+    amazon_app = large_amazon_sandbox(plan, rate_limit_scale=RATE_LIMIT_SCALE)
     netsuite_app = NetSuiteSandbox(seller=plan.base)
     amazon = RunningServer(amazon_app).start()
     netsuite = RunningServer(netsuite_app).start()

@@ -10,8 +10,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import dlt
+from dlt.destinations.impl.duckdb.configuration import DuckDbCredentials
 
-from ingestion.config import warehouse_path
+from ingestion.config import duckdb_memory_limit, warehouse_path
 
 
 def pipelines_dir_for(warehouse: Path | None = None) -> Path:
@@ -24,8 +25,14 @@ def warehouse_destination(warehouse: Path | None = None):
     dlt 1.31 leaves `supports_transactions` unset for duckdb, so a merge's DELETE and INSERT
     autocommit one by one: a crash between them loses rows (tests/ingestion/test_settlements.py
     proves it). DuckDB does support transactions; we say so.
+
+    DuckDB's memory is capped at `duckdb_memory_limit()` (LEDGERBRIDGE_DUCKDB_MEMORY_LIMIT) rather
+    than DuckDB's default of 80 % of RAM; beyond the cap DuckDB spills to disk.
     """
-    destination = dlt.destinations.duckdb(str(warehouse or warehouse_path()))
+    credentials = DuckDbCredentials(
+        str(warehouse or warehouse_path()), global_config={"memory_limit": duckdb_memory_limit()}
+    )
+    destination = dlt.destinations.duckdb(credentials)
     raw_capabilities = destination._raw_capabilities
 
     def transactional_capabilities():

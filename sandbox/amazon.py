@@ -150,6 +150,7 @@ class AmazonSandbox(OrdersMixin, DocumentsMixin, SandboxApp):
             )
 
         self.orders: dict[str, dict] = {o["order_id"]: whole_seconds(copy.deepcopy(o)) for o in seller.orders}
+        self._index_orders()
         self.shipment_confirmations: list[dict] = []
         self.inventory = self._latest_inventory(seller.inventory)
         created = iso(getattr(seller, "start_date", None) or self.now())

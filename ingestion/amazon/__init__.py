@@ -7,6 +7,9 @@ returns resources; each resource declares its primary key, write disposition and
   Orders API: `searchOrders` (2026-01-01, items included) or, with AMAZON_ORDERS_API=v0,
   `getOrders` + `getOrderItems`. Incremental on `last_updated_at` with a lookback (dlt `lag`);
   the query's upper bound is now - 2 minutes, as the API demands. Merge on the contract keys.
+  Built for a large seller's first load: a background thread fetches the next pages while this
+  one turns the last ones into Arrow tables of `ORDERS_BATCH` orders (dlt writes those as parquet,
+  no per-row Python), so a million orders load in minutes (benchmarks/full_build.py).
 - `inventory_summaries`: today's FBA snapshot per marketplace, merged on
   (snapshot_date, marketplace_id, seller_sku), so a rerun the same day replaces the snapshot.
 - `listings_items`: every listing per marketplace from the GET_MERCHANT_LISTINGS_ALL_DATA report
@@ -18,14 +21,17 @@ them and hands the files to the settlements loader (the same path as `import-set
 from __future__ import annotations
 
 import copy
+import queue
+import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import dlt
 from dlt.extract.resource import DltResource
 
 from ingestion.empty_tables import empty_table
+from ingestion.netsuite import arrow_page
 
 from .client import SpApi
 from .listings import listings_items_resource
@@ -45,6 +51,12 @@ from .settings import ORDERS_END_MARGIN, AmazonSettings
 
 # searchOrders datasets we need: money, status/channel, ship country; buyer only when PII is kept.
 V2026_INCLUDED = ["PROCEEDS", "FULFILLMENT", "RECIPIENT"]
+# Orders per Arrow table handed to dlt: big enough that dlt's per-table cost vanishes, small
+# enough that memory stays flat (~5 MB of rows).
+ORDERS_BATCH = 5_000
+PREFETCH_PAGES = 8
+Page = tuple[list[dict], list[dict]]  # (order rows, item rows) of one Orders API page
+T = TypeVar("T")
 
 
 @dlt.source(name="amazon", max_table_nesting=0)
@@ -86,16 +98,11 @@ def orders_resource(api: SpApi, settings: AmazonSettings, now: datetime) -> DltR
         primary_key=(),
     )
 
-    # One pass over the Orders API feeds two tables. The table name and hints are static (order
-    # rows), items are marked for `order_items`, whose hints are a table variant: with per-row
-    # callables dlt recomputed the schema for every row (~40 rows/s; the benchmark's profile).
-    @dlt.resource(
-        name="orders",
-        table_name="orders",
-        primary_key=("order_id",),
-        columns=columns["orders"],
-        write_disposition="merge",
-    )
+    # One pass over the Orders API feeds two tables: every batch is marked with its table, whose
+    # hints are a table variant (static hints: with per-row callables dlt recomputed the schema for
+    # every row, ~40 rows/s). The resource itself names no columns: variants start from the
+    # resource's hints, so `order_items` would get the order columns too (all NULL).
+    @dlt.resource(name="orders", table_name="orders", primary_key=("order_id",), write_disposition="merge")
     def orders(last_updated_at: dlt.sources.incremental[datetime] = cursor) -> Iterator[Any]:
         since = last_updated_at.start_value
         until = now - ORDERS_END_MARGIN
@@ -103,35 +110,84 @@ def orders_resource(api: SpApi, settings: AmazonSettings, now: datetime) -> DltR
         found = False
         order_rows: list[dict] = []
         item_rows: list[dict] = []
-        for order_row, items in fetch(api, settings, iso(since), iso(until)):
-            found = True
-            order_rows.append(order_row)
-            item_rows.extend(items)
-            if len(order_rows) >= settings.page_size:  # one batch per page keeps memory flat
-                yield order_rows
-                yield dlt.mark.with_table_name(item_rows, "order_items")
+        for page_orders, page_items in prefetched(fetch(api, settings, iso(since), iso(until))):
+            order_rows += page_orders
+            item_rows += page_items
+            if len(order_rows) >= ORDERS_BATCH:
+                found = True
+                yield from _tables(order_rows, item_rows, columns)
                 order_rows, item_rows = [], []
-        if order_rows:
-            yield order_rows
-        if item_rows:
-            yield dlt.mark.with_table_name(item_rows, "order_items")
-        if not found:  # nothing yet: still create both tables, dbt selects from them
-            for table in ("orders", "order_items"):  # Arrow items need their table named up front
-                yield dlt.mark.with_table_name(empty_table(columns[table]), table)
+        if order_rows or not found:  # none at all: still create both tables, dbt selects from them
+            yield from _tables(order_rows, item_rows, columns)
 
-    orders.apply_hints(
-        table_name="order_items",
-        primary_key=("order_id", "order_item_id"),
-        columns=columns["order_items"],
-        write_disposition="merge",
-        create_table_variant=True,
-    )
+    for table, key in (("orders", ("order_id",)), ("order_items", ("order_id", "order_item_id"))):
+        orders.apply_hints(
+            table_name=table,
+            primary_key=key,
+            columns=columns[table],
+            write_disposition="merge",
+            create_table_variant=True,
+        )
     return orders
 
 
-def _orders_v2026(
-    api: SpApi, settings: AmazonSettings, since: str, until: str
-) -> Iterator[tuple[dict, list[dict]]]:
+def _tables(order_rows: list[dict], item_rows: list[dict], columns: dict[str, dict]) -> Iterator[Any]:
+    """One batch as an Arrow table per table (typed by the contract columns: DECIMAL, UTC)."""
+    yield dlt.mark.with_table_name(arrow_page(order_rows, columns["orders"]), "orders")
+    yield dlt.mark.with_table_name(arrow_page(item_rows, columns["order_items"]), "order_items")
+
+
+def prefetched(pages: Iterator[T], depth: int = PREFETCH_PAGES) -> Iterator[T]:
+    """Iterate `pages` in a background thread, up to `depth` pages ahead, so the next request is in
+    flight (and its body parsed) while the caller turns the last page into Arrow and dlt writes it.
+    The thread's error is raised here; closing this generator stops the thread after its page."""
+    ahead: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+    done = object()
+
+    def put(item: Any) -> bool:
+        while not stop.is_set():
+            try:
+                ahead.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce() -> None:
+        try:
+            for page in pages:
+                if not put(page):
+                    return
+            put(done)
+        except BaseException as exc:  # handed to the consumer, raised there
+            put(_Failed(exc))
+        finally:
+            close = getattr(pages, "close", None)
+            if close is not None:
+                close()
+
+    thread = threading.Thread(target=produce, name="sp-api-prefetch", daemon=True)
+    thread.start()
+    try:
+        while True:
+            item = ahead.get()
+            if item is done:
+                return
+            if isinstance(item, _Failed):
+                raise item.error
+            yield item
+    finally:
+        stop.set()
+        thread.join()
+
+
+class _Failed:
+    def __init__(self, error: BaseException) -> None:
+        self.error = error
+
+
+def _orders_v2026(api: SpApi, settings: AmazonSettings, since: str, until: str) -> Iterator[Page]:
     from sp_api.api import Orders
 
     client = api.client(Orders, version="2026-01-01")
@@ -142,22 +198,21 @@ def _orders_v2026(
         "includedData": V2026_INCLUDED + (["BUYER"] if settings.store_buyer_pii else []),
         "maxResultsPerPage": settings.page_size,
     }
-    token = None
     while True:
-        page = api.call(
-            "searchOrders", client.search_orders, **params, **({"paginationToken": token} if token else {})
-        )
-        for order in page.payload.get("orders") or []:
+        page = api.get_json("searchOrders", client, "/orders/2026-01-01/orders", params)
+        order_rows, item_rows = [], []
+        for order in page.get("orders") or []:
             row = order_from_v2026(order, settings.store_buyer_pii)
-            yield row, [item_from_v2026(row, item) for item in order.get("orderItems") or []]
-        token = page.next_token  # sp_api lifts `pagination` out of the payload
+            order_rows.append(row)
+            item_rows += [item_from_v2026(row, item) for item in order.get("orderItems") or []]
+        yield order_rows, item_rows
+        token = (page.get("pagination") or {}).get("nextToken")
         if not token:
             return
+        params = {"paginationToken": token}  # the token carries the query; Amazon ignores the rest
 
 
-def _orders_v0(
-    api: SpApi, settings: AmazonSettings, since: str, until: str
-) -> Iterator[tuple[dict, list[dict]]]:
+def _orders_v0(api: SpApi, settings: AmazonSettings, since: str, until: str) -> Iterator[Page]:
     from sp_api.api import Orders
 
     client = api.client(Orders, version="v0")
@@ -170,9 +225,12 @@ def _orders_v0(
     token = None
     while True:
         page = api.call("getOrders", client.get_orders, **params, **({"NextToken": token} if token else {}))
+        order_rows, item_rows = [], []
         for order in page.payload.get("Orders") or []:
             row = order_from_v0(order, settings.store_buyer_pii)
-            yield row, [item_from_v0(row, item) for item in _order_items_v0(api, client, row["order_id"])]
+            order_rows.append(row)
+            item_rows += [item_from_v0(row, item) for item in _order_items_v0(api, client, row["order_id"])]
+        yield order_rows, item_rows
         token = page.next_token
         if not token:
             return

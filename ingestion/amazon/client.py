@@ -6,7 +6,9 @@ python-amazon-sp-api hard-codes Amazon's hosts and retries nothing, so this modu
 - keys cached access tokens by LWA endpoint and app too (the library keys them by refresh token
   alone, so a token from another LWA server or app would be reused),
 - retries throttling (429), 5xx and dropped connections with bounded exponential backoff and
-  jitter, and turns everything else into an `AmazonApiError` naming the operation.
+  jitter, and turns everything else into an `AmazonApiError` naming the operation,
+- keeps one `httpx.Client` for report documents and the orders search (`get_json`, parsed with
+  orjson): one SSL context and one connection pool per run, not one per document.
 Secrets never appear in messages.
 """
 
@@ -22,6 +24,7 @@ from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 import httpx
+from dlt.common import json as fast_json  # orjson
 from sp_api.auth import AccessTokenClient
 from sp_api.auth import access_token_client as token_cache
 from sp_api.auth._core import build_cache_key
@@ -89,6 +92,7 @@ class SpApi:
         self.sleep = sleep
         self._lwa = lwa_client_class(settings)
         self._clients: dict[tuple[type, str, str | None], Client] = {}
+        self._http: httpx.Client | None = None
         self.retries = 0  # how many calls were retried; the tests and the CLI report it
 
     # -- clients -----------------------------------------------------------------------------
@@ -115,10 +119,20 @@ class SpApi:
             self._clients[key] = client
         return self._clients[key]  # type: ignore[return-value]
 
+    @property
+    def http(self) -> httpx.Client:
+        """The HTTP client of report downloads and `get_json` (opened on first use)."""
+        if self._http is None:
+            self._http = httpx.Client(timeout=self.settings.timeout)
+        return self._http
+
     def close(self) -> None:
         for client in self._clients.values():
             client._transport.close()
         self._clients.clear()
+        if self._http is not None:
+            self._http.close()
+            self._http = None
 
     # -- calls -------------------------------------------------------------------------------
     def call(self, operation: str, func: Callable[..., T], *args: Any, **kwargs: Any) -> T:
@@ -174,12 +188,36 @@ class SpApi:
         """
 
         def fetch() -> bytes:
-            with httpx.Client(timeout=self.settings.timeout) as http:
-                response = http.get(url)
+            response = self.http.get(url)
             if response.status_code >= 400:
                 error = [{"code": str(response.status_code), "message": response.text[:200]}]
                 raise get_exception_for_code(response.status_code)(error, headers=response.headers)
             return bytes(decompress_bytes(response.content, compression))
+
+        return self.call(operation, fetch)
+
+    def get_json(self, operation: str, client: Client, path: str, params: dict[str, Any]) -> dict[str, Any]:
+        """GET an SP-API `path` with `client`'s endpoint and access token; return the JSON body.
+
+        For the orders search, where the client's CPU is the limit: no `ApiResponse` wrapping, and
+        orjson instead of the stdlib's `json` (a 170 KB page: 1.9 ms of CPU instead of 2.1-4.4 ms).
+        Lists in `params` go as comma-separated values, as sp_api sends them. Errors and retries as
+        `call`.
+        """
+        url = client.endpoint + path
+        query = {k: ",".join(v) if isinstance(v, list | tuple) else v for k, v in params.items()}
+
+        def fetch() -> dict[str, Any]:
+            headers = {k: v for k, v in client.headers.items() if k != "host"}  # httpx sets the host
+            response = self.http.get(url, params=query, headers=headers)
+            if response.status_code < 400:
+                return fast_json.loadb(response.content)  # a truncated body raises: retried
+            try:
+                errors = fast_json.loadb(response.content).get("errors")
+            except (ValueError, AttributeError):
+                errors = None
+            errors = errors or [{"code": str(response.status_code), "message": response.text[:200]}]
+            raise get_exception_for_code(response.status_code)(errors, headers=response.headers)
 
         return self.call(operation, fetch)
 

@@ -10,8 +10,10 @@ only when asked; `ledgerbridge ingest` prints row counts and names the fix when 
 from __future__ import annotations
 
 import argparse
+import itertools
 import re
 import socket
+import threading
 import time
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -19,8 +21,8 @@ from decimal import Decimal
 import duckdb
 import pytest
 
-from ingestion.amazon import amazon_source
-from ingestion.amazon.client import SpApi
+from ingestion.amazon import amazon_source, prefetched
+from ingestion.amazon.client import AmazonApiError, SpApi
 from ingestion.amazon.listings import ListingsReportError, parse_listings
 from ingestion.amazon.settings import AmazonSettings, ReportPolling, RetryPolicy
 from ingestion.pipelines import AMAZON_STEPS, amazon_pipeline, ingest_command, run_amazon
@@ -147,6 +149,10 @@ def test_full_load_then_incremental_load_fetches_only_changes(amazon, warehouse,
         kinds["item_price_amount"] == "DECIMAL(18,2)"
         and kinds["last_updated_at"] == "TIMESTAMP WITH TIME ZONE"
     )
+    contract = ["order_id", "order_item_id", "sku", "asin", "quantity_ordered", "quantity_shipped"]
+    contract += [f"{m}_amount" for m in ("item_price", "item_tax", "shipping_price", "shipping_tax")]
+    contract += ["promotion_discount_amount", "currency", "last_updated_at", "_dlt_load_id", "_dlt_id"]
+    assert list(kinds) == contract  # docs/contracts.md; none of the order columns
     assert "buyer_email" not in dict(
         rows(warehouse, "SELECT column_name, 1 FROM information_schema.columns WHERE table_name = 'orders'")
     )
@@ -211,9 +217,10 @@ def test_full_load_then_incremental_load_fetches_only_changes(amazon, warehouse,
 def test_v0_and_v2026_give_the_same_rows(amazon, tmp_path, monkeypatch, clock):
     app, server = amazon
     tables = {}
+    monkeypatch.setattr("ingestion.amazon.ORDERS_BATCH", 30)  # pages of 25 in tables of 50: batches mix
     for version in ("v0", "v2026"):
         monkeypatch.setenv("LEDGERBRIDGE_WAREHOUSE", str(tmp_path / version / "warehouse.duckdb"))
-        settings = settings_for(server.url, orders_api=version)
+        settings = settings_for(server.url, orders_api=version, page_size=25)
         pipeline = amazon_pipeline()
         pipeline.run(
             amazon_source(settings, now=clock.now()).with_resources("orders"), loader_file_format="parquet"
@@ -226,6 +233,7 @@ def test_v0_and_v2026_give_the_same_rows(amazon, tmp_path, monkeypatch, clock):
                 for table in ("orders", "order_items")
             }
     assert len(tables["v0"]["orders"]) == len(app.orders)
+    assert len(tables["v0"]["order_items"]) == sum(len(o["items"]) for o in app.orders.values())
     assert tables["v0"]["order_items"] == tables["v2026"]["order_items"]
     # Pending and canceled orders carry no total in v0; v2026 rows follow the v0 semantics.
     v0_orders = {r[0]: r for r in tables["v0"]["orders"]}
@@ -307,6 +315,37 @@ def test_wrong_lwa_secret_fails_clearly_and_keeps_what_was_loaded(amazon, wareho
     )
     assert after.ok, after.errors
     assert after.rows["orders"] >= 1 and count(warehouse, "orders") == len(app.orders)
+
+
+def test_a_failing_page_fails_the_orders_load_after_the_pages_before_it():
+    """Pages are fetched ahead in a thread: its error still ends the run, in page order, and a
+    consumer that stops early stops the fetching."""
+
+    def pages():
+        yield "page 1"
+        yield "page 2"
+        raise AmazonApiError("searchOrders failed: HTTP 400 InvalidInput")
+
+    got = []
+    with pytest.raises(AmazonApiError, match="HTTP 400"):
+        for page in prefetched(pages(), depth=1):
+            got.append(page)
+    assert got == ["page 1", "page 2"]
+
+    fetched = []
+
+    def endless():
+        for n in itertools.count():
+            fetched.append(n)
+            yield n
+
+    ahead = prefetched(endless(), depth=2)
+    assert next(ahead) == 0
+    ahead.close()
+    stopped = len(fetched)
+    time.sleep(0.2)
+    assert len(fetched) == stopped <= 4
+    assert not [t for t in threading.enumerate() if t.name == "sp-api-prefetch"]
 
 
 def test_ingest_command_names_the_fix_when_sp_api_is_down(warehouse, monkeypatch):

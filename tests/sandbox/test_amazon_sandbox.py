@@ -318,6 +318,52 @@ def test_last_updated_after_returns_only_changed_orders(server, seller, app, clo
     assert {o["orderId"] for o in got_2026} == changed
 
 
+def test_an_order_updated_while_paging_comes_again_on_a_later_page(server, seller, app, clock):
+    """Pages follow (last update, order id): an update between two pages (within the query's window)
+    moves the order to the end, so a client paging through sees it again with its new state and
+    loses none; a shipment confirmation moves an order the same way."""
+    v2026 = client(Orders, server, version="2026-01-01")
+    query = {
+        "lastUpdatedAfter": "2020-01-01T00:00:00Z",
+        "marketplaceIds": [US, DE],
+        "includedData": ["FULFILLMENT"],
+        "maxResultsPerPage": 3,
+    }
+    first = v2026.search_orders(**query)
+    seen = [o["orderId"] for o in first.payload["orders"]]
+    app.touch_order(seen[0], status="Canceled", at=app.now() - timedelta(minutes=5))
+    rest = all_pages(
+        v2026.search_orders, "paginationToken", lambda r: r.next_token, paginationToken=first.next_token
+    )
+    later = [o for page in rest for o in page.payload["orders"]]
+    ids = seen + [o["orderId"] for o in later]
+    expected = {o["order_id"] for o in seller.orders if o["marketplace_id"] in (US, DE)}
+    assert set(ids) == expected and len(ids) == len(expected) + 1  # seen[0] twice, nothing missing
+    assert later[-1]["orderId"] == seen[0]
+    assert later[-1]["fulfillment"]["fulfillmentStatus"] == "CANCELLED"
+    times = [o["lastUpdatedTime"] for o in later]
+    assert times == sorted(times)
+
+    mfn = add_unshipped_mfn(app, seller, "113-0000000-0000010", app.now() - timedelta(days=300))
+    client(Orders, server).confirm_shipment(
+        mfn["order_id"],
+        marketplaceId=US,
+        packageDetail={
+            "packageReferenceId": "1",
+            "carrierCode": "UPS",
+            "trackingNumber": "1Z1",
+            "shipDate": iso(app.now()),
+            "orderItems": [
+                {"orderItemId": i["order_item_id"], "quantity": i["quantity"]} for i in mfn["items"]
+            ],
+        },
+    )
+    clock.advance(180)
+    again = all_pages(v2026.search_orders, "paginationToken", lambda r: r.next_token, **query)
+    last = again[-1].payload["orders"][-1]
+    assert last["orderId"] == mfn["order_id"] and last["fulfillment"]["fulfillmentStatus"] == "SHIPPED"
+
+
 def test_confirm_shipment_ships_the_order_and_is_recorded(http, server, seller, app):
     orders = client(Orders, server)
     order = add_unshipped_mfn(app, seller, "113-0000000-0000009", app.now() - timedelta(hours=3))
