@@ -1,26 +1,31 @@
 """Settlement-import throughput versus DuckDB's own `read_csv` of the same file, in one process.
 
-    python -m benchmarks.settlement_import [--rows 1000000] [--marketplace US] [--repeat 2]
+    python -m benchmarks.settlement_import [--rows 1000000] [--marketplace US] [--repeat 5]
 
-Writes one V2 settlement of `--rows` amount rows with the sandbox generator, then times (best of
-`--repeat`, each into a fresh warehouse):
+Writes one V2 settlement of `--rows` amount rows with the sandbox generator, then times, in
+`--repeat` rounds that interleave the measures (each import into a fresh warehouse):
 
 * read_csv → arrow: DuckDB parses the file into memory as text (`all_varchar`: its type sniffing
   fails on US files, reading `11/13/26` as %y/%m/%d);
 * read_csv → table: DuckDB parses the file into a table of a new DuckDB file (what an import
-  into a warehouse costs DuckDB itself);
+  into a warehouse costs DuckDB itself) — the baseline of the target;
+* parse only: `parse_settlement_file` (validation and normalisation, lines as an arrow table);
 * import: `load_settlements` — sha256, validation, normalisation (decimal amounts, UTC dates,
-  line numbers) and the dlt load of settlement_lines + settlements into the warehouse;
-* parse only: `parse_settlement_file` (everything but the dlt load).
+  line numbers) and the transactional write of settlement_lines + settlements into the warehouse.
 
-and prints rows/s for each (best round) and the import's ratio to both read_csv baselines, measured
-within one round (target ≥ 0.5×).
+An untimed import of a 1,000-row file first warms the process up (imports dlt). Prints each
+measure's best wall time (rows/s), then the import's throughput as a ratio to
+read_csv → table: per round (both timed within the round), their median — which the ≥ 0.5×
+target is judged on, with a MISSED line below it — and the ratio of the best times. The machine
+may be shared: the CPU seconds of the process (best round) are printed too, since they move far
+less with other load than wall time does.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import statistics
 import tempfile
 import time
 from pathlib import Path
@@ -28,6 +33,8 @@ from pathlib import Path
 import duckdb
 
 TARGET = 0.5
+BASELINE = "read_csv → table (DuckDB file)"
+IMPORT = "import (parse + load)"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -40,7 +47,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--marketplace", default="US", help="formats of this marketplace (US, CA, UK, DE, AU)"
     )
-    parser.add_argument("--repeat", type=int, default=2, help="runs per measurement; the best counts")
+    parser.add_argument("--repeat", type=int, default=5, help="rounds; the median round counts")
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args(argv)
 
@@ -79,31 +86,47 @@ def main(argv: list[str] | None = None) -> int:
             result = load_settlements([(path.name, path)])
             assert [o.status for o in result.outcomes] == ["loaded"], result.outcomes
 
+        # Untimed warm-up: the first load of a process imports dlt and builds its pipeline machinery
+        # (a few seconds once per process, not per row), which would otherwise land in round one.
+        warm_up = work / "warm-up.txt"
+        write_large_settlement_v2(warm_up, 1_000, seed=args.seed + 1, marketplace=args.marketplace)
+        os.environ["LEDGERBRIDGE_WAREHOUSE"] = str(work / "warm-up" / "warehouse.duckdb")
+        load_settlements([(warm_up.name, warm_up)])
+
         measures = {
             "read_csv → arrow (in memory)": read_csv_arrow,
-            "read_csv → table (DuckDB file)": read_csv_table,
+            BASELINE: read_csv_table,
             "parse_settlement_file": lambda _: parse_settlement_file(path),
-            "import (parse + dlt load)": import_file,
+            IMPORT: import_file,
         }
-        # Rounds interleave the measures, so a busy machine slows baseline and import alike; each
-        # round gives its own ratios, and the best round counts.
-        rounds = []
+        # Rounds interleave the measures, so a busy machine slows baseline and import alike.
+        rounds: list[dict[str, tuple[float, float]]] = []  # label -> (wall s, CPU s)
         for attempt in range(args.repeat):
             timings = {}
             for label, run in measures.items():
-                started = time.perf_counter()
+                started, cpu = time.perf_counter(), time.process_time()
                 run(attempt)
-                timings[label] = time.perf_counter() - started
+                timings[label] = (time.perf_counter() - started, time.process_time() - cpu)
             rounds.append(timings)
 
     rows = args.rows
     for label in measures:
-        best = min(r[label] for r in rounds)
-        print(f"{label:34s} {best:7.2f} s  {rows / best:>12,.0f} rows/s")
-    for baseline in ("read_csv → arrow (in memory)", "read_csv → table (DuckDB file)"):
-        ratio = max(r[baseline] / r["import (parse + dlt load)"] for r in rounds)
-        verdict = "meets" if ratio >= TARGET else "below"
-        print(f"import / {baseline}: {ratio:.2f}×  ({verdict} the {TARGET}× target)")
+        wall = min(r[label][0] for r in rounds)
+        cpu = min(r[label][1] for r in rounds)
+        print(f"{label:34s} {wall:7.2f} s  {rows / wall:>12,.0f} rows/s  (CPU {cpu:.2f} s)")
+    per_round = [r[BASELINE][0] / r[IMPORT][0] for r in rounds]
+    ratio = statistics.median(per_round)
+    best = min(r[BASELINE][0] for r in rounds) / min(r[IMPORT][0] for r in rounds)
+    cpu_ratio = min(r[BASELINE][1] for r in rounds) / min(r[IMPORT][1] for r in rounds)
+    arrow = statistics.median(r["read_csv → arrow (in memory)"][0] / r[IMPORT][0] for r in rounds)
+    verdict = "meets" if ratio >= TARGET else "below"
+    print(
+        f"import / {BASELINE}: {ratio:.2f}×  ({verdict} the {TARGET}× target; median of rounds "
+        f"{' '.join(f'{x:.2f}' for x in per_round)}; best times {best:.2f}×; CPU seconds {cpu_ratio:.2f}×)"
+    )
+    print(f"import / read_csv → arrow (in memory): {arrow:.2f}×  (median; no target)")
+    if ratio < TARGET:
+        print(f"MISSED: settlement import at {ratio:.2f}× DuckDB read_csv → table, target ≥ {TARGET}×")
     return 0
 
 

@@ -7,21 +7,29 @@ arrives as files); the SP-API ingestion downloads the same V2 flat files. Both e
   format, UTF-8 with/without BOM or Latin-1, LF or CRLF) into a `ParsedSettlement`, or raises
   `SettlementFileError` naming file, row and field. One file holds one settlement (as Amazon writes
   them); a file with two settlement ids is rejected.
-* `load_settlements` loads parsed settlements through dlt into `raw_amazon.settlements` and
-  `raw_amazon.settlement_lines`, and records rejected files in `raw_amazon.settlement_rejections`.
+* `load_settlements` writes each parsed settlement into `raw_amazon.settlement_lines` and
+  `raw_amazon.settlements` (the tables of docs/contracts.md), and records rejected files in
+  `raw_amazon.settlement_rejections` through dlt.
 * `import_command` is `ledgerbridge import-settlements FILE...`; `import_inbox` imports the inbox.
 
-Why DuckDB and arrow: a settlement can hold a million rows. DuckDB reads the TSV in bulk (all text),
-validation and normalisation are SQL over that table, and dlt receives one arrow table — amounts
-go from text straight to DECIMAL(18,2), never through a float.
+Why DuckDB and arrow: a settlement can hold a million rows. DuckDB reads the TSV in bulk (all
+text) into an arrow table, validation and normalisation are SQL over that table, and amounts go
+from text straight to DECIMAL(18,2), never through a float. The parser's own DuckDB connection is
+in memory, capped at `ingestion.config.duckdb_memory_limit()`; the arrow table (about 1.5× the
+file's size) is held outside that cap, one file at a time.
 
-Atomicity: a settlement's lines are replaced with dlt's `delete-insert` merge keyed on
-settlement_id, run as one SQL transaction — dlt 1.31 does that for duckdb only because
-`ingestion.pipelines.warehouse_destination` turns transactions on (tested: a crash inside the merge
-leaves the previous lines). A settlement without lines in the warehouse is appended instead (one
-INSERT, atomic by itself, no staging copy). The `settlements` row is loaded after the lines and is
-the commit marker: it holds the file's sha256, so a file whose lines loaded but whose settlements
-row did not is simply loaded again next time (its sha is not recorded yet).
+Loading, and why not through dlt: the lines go from the arrow table straight into the warehouse
+— one `INSERT ... SELECT` run on dlt's own connection to it (`pipeline.sql_client()`, so the
+destination's path and settings apply). A dlt load of the same rows wrote them to parquet,
+normalised and copied them again: more than half of the import's time. The tables are created
+with the DDL dlt gave them (`LINE_COLUMNS`, `SETTLEMENT_COLUMNS`); rows are inserted by column
+name, so tables with more columns (dbt's create_raw_contract adds `_dlt_load_id`/`_dlt_id`,
+left NULL as before) keep working.
+
+Atomicity: one DuckDB transaction per settlement deletes its old lines, inserts the new ones and
+replaces its `settlements` row (which holds the file's sha256: re-importing that file is a no-op).
+Nothing is visible before COMMIT, so an error or a crash mid-load leaves the previous version of
+the settlement (or nothing) — tests/ingestion/test_settlements.py kills a load in that window.
 """
 
 from __future__ import annotations
@@ -43,10 +51,11 @@ import duckdb
 import pyarrow as pa
 
 from ingestion.amazon import settlement_formats as fmt
+from ingestion.config import duckdb_memory_limit
 
 Source = tuple[str, "bytes | str | Path"]
 _UTF8_BOM = b"\xef\xbb\xbf"
-_MAX_BATCH_LINES = 2_000_000  # lines held in memory before a batch is loaded
+_ARROW_BATCH = 122_880  # rows per arrow batch: DuckDB scans an arrow table one batch per thread
 
 
 class SettlementFileError(Exception):
@@ -79,7 +88,7 @@ class ParsedSettlement:
     total_amount: Decimal
     line_count: int
     line_sum: Decimal
-    lines: pa.Table  # the raw_amazon.settlement_lines rows
+    lines: pa.Table | None  # the raw_amazon.settlement_lines rows (None: the loader wrote them)
 
     @property
     def variance(self) -> Decimal:
@@ -138,31 +147,37 @@ class ImportResult:
 
 
 @contextlib.contextmanager
-def _on_disk(path_or_bytes: bytes | str | Path, name: str | None) -> Iterator[tuple[str, Path, bytes]]:
-    """(name, a path DuckDB can read, the bytes). Bytes, and files whose name DuckDB would take for
-    a glob pattern (`Settlement [2].txt`), go through a temporary file."""
+def _on_disk(path_or_bytes: bytes | str | Path, name: str | None) -> Iterator[tuple[str, Path, str]]:
+    """(name, a path DuckDB can read, the sha256 of the bytes). Bytes, and files whose name DuckDB
+    would take for a glob pattern (`Settlement [2].txt`), go through a temporary file."""
+    data = None
     if isinstance(path_or_bytes, bytes | bytearray | memoryview):
         data, name = bytes(path_or_bytes), name or "<bytes>"
+        sha256 = hashlib.sha256(data).hexdigest()
     else:
         path = Path(path_or_bytes)
         name = name or str(path)
         try:
-            data = path.read_bytes()
+            with path.open("rb") as file:  # hashed in chunks: a big file is not held in memory
+                sha256 = hashlib.file_digest(file, "sha256").hexdigest()
         except OSError as exc:
             raise SettlementFileError(name, None, None, f"cannot read the file: {exc.strerror}") from exc
         if not any(c in str(path) for c in "*?[]{}"):
-            yield name, path, data
+            yield name, path, sha256
             return
     with tempfile.TemporaryDirectory(prefix="ledgerbridge-settlement-") as tmp:
-        path = Path(tmp) / "settlement.tsv"
-        path.write_bytes(data)
-        yield name, path, data
+        copy = Path(tmp) / "settlement.tsv"
+        if data is None:
+            shutil.copyfile(path, copy)
+        else:
+            copy.write_bytes(data)
+        yield name, copy, sha256
 
 
 def parse_settlement_file(path_or_bytes: bytes | str | Path, name: str | None = None) -> ParsedSettlement:
     """Parse one settlement file (path or bytes). Raises SettlementFileError naming file, row, field."""
-    with _on_disk(path_or_bytes, name) as (file_name, path, data):
-        return _Parser(file_name, path, data).parse()
+    with _on_disk(path_or_bytes, name) as (file_name, path, sha256):
+        return _Parser(file_name, path, sha256).parse()
 
 
 def _decode(raw: bytes) -> str:
@@ -173,14 +188,21 @@ def _decode(raw: bytes) -> str:
 
 
 class _Parser:
-    """One file through DuckDB: header → text table `raw` → checks → the lines arrow table."""
+    """One file through DuckDB: header → text table `raw` → checks → the SQL of the lines.
 
-    def __init__(self, name: str, path: Path, data: bytes, sha256: str | None = None) -> None:
-        self.name, self.path, self.data = name, path, data
-        self.sha256 = sha256 or hashlib.sha256(data).hexdigest()
-        self.con = duckdb.connect()
+    `raw` is an arrow table (every cell as text, plus `_row`: 0 = file row 2) that DuckDB scans
+    in place: the checks run over it here, and the loader runs `lines_sql` over it inside the
+    warehouse connection, so the lines go from the file to the warehouse without a copy in between.
+    """
+
+    def __init__(self, name: str, path: Path, sha256: str) -> None:
+        self.name, self.path, self.sha256 = name, path, sha256
+        self.con = duckdb.connect(config={"memory_limit": duckdb_memory_limit()})
         self.con.execute("SET TimeZone = 'UTC'")
+        self.con.execute("SET enable_progress_bar = false")  # no bar in the CLI's output
         self.settlement_id: str | None = None
+        self.raw: pa.Table | None = None
+        self.lines_sql = ""
 
     # helpers
     def error(self, row: int | None, field_name: str | None, message: str) -> SettlementFileError:
@@ -196,27 +218,29 @@ class _Parser:
 
     def first_row(self, where: str) -> int | None:
         """The file row (header = 1) of the first row matching `where`, or None."""
-        rowid = self.one(f"SELECT min(rowid) FROM raw WHERE {where}")[0]
-        return None if rowid is None else rowid + 2
+        first = self.one(f"SELECT min(_row) FROM raw WHERE {where}")[0]
+        return None if first is None else first + 2
 
     def value(self, row: int, name: str) -> Any:
-        return self.one(f"SELECT {self.col(name)} FROM raw WHERE rowid = {row - 2}")[0]
+        return self.one(f"SELECT {self.col(name)} FROM raw WHERE _row = {row - 2}")[0]
 
     # steps
-    def parse(self) -> ParsedSettlement:
+    def parse(self, with_lines: bool = True) -> ParsedSettlement:
+        """Read and check the file. `with_lines=False` leaves the lines as `raw` + `lines_sql`."""
         try:
             self.read_header()
             self.read_rows()
             mark, posted_date, posted_at = self.check_rows()
-            lines = self.lines(mark, posted_date, posted_at)
-            return self.result(lines)
+            self.lines_sql = self.lines(mark, posted_date, posted_at)
+            return self.result(with_lines)
         finally:
             self.con.close()
 
     def read_header(self) -> None:
-        end = self.data.find(b"\n")
-        first = self.data[: end if end >= 0 else len(self.data)].removeprefix(_UTF8_BOM)
-        if not first.strip() and end < 0:
+        with self.path.open("rb") as file:
+            line = file.readline()
+        first = line.removesuffix(b"\n").removeprefix(_UTF8_BOM)
+        if not first.strip() and not line.endswith(b"\n"):
             raise self.error(1, None, "empty file")
         names = [n.strip().lower() for n in _decode(first).rstrip("\r").split("\t")]
         self.header = [n or f"column-{i + 1}" for i, n in enumerate(names)]
@@ -238,24 +262,31 @@ class _Parser:
                 raise self.error(1, name, f"missing required column (a {self.layout} settlement file has it)")
 
     def read_rows(self) -> None:
-        """Every row after the header as text into `raw` (rowid 0 = file row 2)."""
+        """Every row after the header as text into the arrow table `raw` (`_row` 0 = file row 2).
+
+        Arrow, not a DuckDB table: DuckDB's read_csv fills arrow at about twice the speed of a
+        table, scans it in place, and the loader hands it to the warehouse connection as it is.
+        """
         columns = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(len(self.header))) + "}"
         for encoding in ("utf-8", "latin-1"):
             sql = (
-                f"CREATE OR REPLACE TEMP TABLE raw AS SELECT * FROM read_csv({fmt.literal(str(self.path))}, "
+                f"SELECT * FROM read_csv({fmt.literal(str(self.path))}, "
                 f"delim='\t', quote='', escape='', header=false, skip=1, columns={columns}, "
                 f"auto_detect=false, strict_mode=true, null_padding=false, encoding='{encoding}')"
             )
             try:
-                self.con.execute(sql)
+                raw = self.con.sql(sql).to_arrow_table(_ARROW_BATCH)
                 break
             except duckdb.Error as exc:
                 message = str(exc)
                 if "Invalid unicode" in message and encoding == "utf-8":
                     continue  # not UTF-8: Amazon's downloads are Latin-1 then
                 raise self._csv_error(message) from None
-        if self.one("SELECT count(*) FROM raw")[0] == 0:
+        if raw.num_rows == 0:
             raise self.error(2, "settlement-id", "no rows after the header (truncated file?)")
+        rows = self.con.sql(f"SELECT range AS _row FROM range({raw.num_rows})").to_arrow_table(_ARROW_BATCH)
+        self.raw = raw.append_column("_row", rows.column(0))
+        self.con.register("raw", self.raw)
 
     def _csv_error(self, message: str) -> SettlementFileError:
         line = re.search(r"Line: (\d+)", message)
@@ -289,7 +320,7 @@ class _Parser:
         if self.settlement_id:
             checks["sid-second"] = (
                 "settlement-id",
-                f"trim({sid}) <> {fmt.literal(self.settlement_id)}",
+                f"{fmt.trimmed(sid)} <> {fmt.literal(self.settlement_id)}",
                 lambda row: (
                     f"a second settlement id {self.value(row, 'settlement-id')} (the file starts with "
                     f"{self.settlement_id}); one file holds one settlement"
@@ -298,7 +329,7 @@ class _Parser:
         if self.currency:
             checks["currency"] = (
                 "currency",
-                f"{cur} IS NOT NULL AND trim({cur}) <> {fmt.literal(self.currency)}",
+                f"{cur} IS NOT NULL AND {fmt.trimmed(cur)} <> {fmt.literal(self.currency)}",
                 lambda row: (
                     f"two currencies in one settlement: {self.currency} and "
                     f"{self.value(row, 'currency').strip()}"
@@ -307,13 +338,13 @@ class _Parser:
         dot = fmt.literal(fmt.amount_pattern("."))
         for column in self.amount_columns():
             c = self.col(column)
-            condition = f"{c} IS NOT NULL AND NOT regexp_full_match(trim({c}), {dot})"
+            condition = f"{c} IS NOT NULL AND NOT regexp_full_match({fmt.trimmed(c)}, {dot})"
             checks[f"amount:{column}"] = (column, condition, self.amount_message(column))
         posted_date, posted_at, two_digit = self.posted_date_sql(checks)
         q = self.col("quantity-purchased")
         checks["quantity"] = (
             "quantity-purchased",
-            f"{q} IS NOT NULL AND TRY_CAST(trim({q}) AS INTEGER) IS NULL",
+            f"{q} IS NOT NULL AND TRY_CAST({fmt.trimmed(q)} AS INTEGER) IS NULL",
             lambda row: f"not a whole number: {self.value(row, 'quantity-purchased')!r}",
         )
         if self.layout == "v2":
@@ -322,14 +353,14 @@ class _Parser:
                 f"{self.col('amount-type')} IS NOT NULL AND {self.col('amount')} IS NULL",
                 lambda row: "amount missing on a row with an amount-type",
             )
-        aggregates = ", ".join(f"min(rowid) FILTER (WHERE {cond})" for _, cond, _ in checks.values())
+        aggregates = ", ".join(f"min(_row) FILTER (WHERE {cond})" for _, cond, _ in checks.values())
         firsts = dict(zip(checks, self.one(f"SELECT {aggregates} FROM raw"), strict=True))
 
         mark = "."
         amount_keys = [k for k in checks if k.startswith("amount:")]
         if any(firsts[k] is not None for k in amount_keys):
             mark = self.comma_or_bad_amounts(amount_keys, firsts)
-        failures = [(rowid + 2, i, key) for i, (key, rowid) in enumerate(firsts.items()) if rowid is not None]
+        failures = [(row + 2, i, key) for i, (key, row) in enumerate(firsts.items()) if row is not None]
         if failures:
             row, _, key = min(failures)
             field_name, _, message = checks[key]
@@ -350,8 +381,8 @@ class _Parser:
         """Some amounts are not `1,234.56`-style: either the file uses `,` decimals, or reject the worst."""
         comma = fmt.literal(fmt.amount_pattern(","))
         conditions = [
-            f"min(rowid) FILTER (WHERE {self.col(k[7:])} IS NOT NULL "
-            f"AND NOT regexp_full_match(trim({self.col(k[7:])}), {comma}))"
+            f"min(_row) FILTER (WHERE {self.col(k[7:])} IS NOT NULL "
+            f"AND NOT regexp_full_match({fmt.trimmed(self.col(k[7:]))}, {comma}))"
             for k in amount_keys
         ]
         comma_firsts = self.one(f"SELECT {', '.join(conditions)} FROM raw")
@@ -379,7 +410,7 @@ class _Parser:
 
     def check_total(self, summary_row: int, mark: str) -> Decimal:
         total_sql = fmt.amount_sql(self.col("total-amount"), mark)
-        total = self.one(f"SELECT {total_sql} FROM raw WHERE rowid = {summary_row - 2}")[0]
+        total = self.one(f"SELECT {total_sql} FROM raw WHERE _row = {summary_row - 2}")[0]
         row = self.first_row(f"{self.col('total-amount')} IS NOT NULL AND {total_sql} <> {total}")
         if row is not None:
             raise self.error(row, "total-amount", f"differs from the summary row's total-amount {total}")
@@ -408,7 +439,7 @@ class _Parser:
     def column_style(self, name: str) -> fmt.DateStyle | None:
         """The date style of a column, from one of its values; None when the column is empty."""
         c = self.col(name)
-        found = self.one(f"SELECT rowid, {c} FROM raw WHERE {c} IS NOT NULL LIMIT 1")
+        found = self.one(f"SELECT _row, {c} FROM raw WHERE {c} IS NOT NULL LIMIT 1")
         if found is None:
             return None
         style = fmt.detect_date_style(found[1])
@@ -466,20 +497,20 @@ class _Parser:
         done on the distinct (posted-date, posted day) pairs: a few hundred, not a million rows.
         """
         c = self.col("posted-date")
-        day = "NULL::DATE"
-        if self.time_style is not None:
-            day = self.time_style.date_sql(f"left(trim({self.col('posted-date-time')}), 10)")
+        day = "NULL::DATE" if self.time_style is None else self.time_style.date_sql("posted_day")
+        # group the texts first: the dates are read once per distinct value, not once per row
         self.con.execute(
-            f"CREATE OR REPLACE TEMP TABLE two_digit AS SELECT {c} AS v, {day} AS day, min(rowid) AS first_rowid "
-            f"FROM raw WHERE {c} IS NOT NULL GROUP BY ALL"
+            f"CREATE OR REPLACE TEMP TABLE two_digit AS SELECT v, {day} AS day, first_row FROM ("
+            f"SELECT {c} AS v, left({fmt.trimmed(self.col('posted-date-time'))}, 10) AS posted_day, "
+            f"min(_row) AS first_row FROM raw WHERE {c} IS NOT NULL GROUP BY ALL)"
         )
         readings = {"MM/DD/YY": fmt.two_digit_sql("v", False), "DD/MM/YY": fmt.two_digit_sql("v", True)}
         start, end = self.period_start_at.date(), self.period_end_at.date()
         period = f"BETWEEN DATE '{start}' - 1 AND DATE '{end}' + 1"
 
         def first(where: str) -> int | None:
-            rowid = self.one(f"SELECT min(first_rowid) FROM two_digit WHERE {where}")[0]
-            return None if rowid is None else rowid + 2
+            row = self.one(f"SELECT min(first_row) FROM two_digit WHERE {where}")[0]
+            return None if row is None else row + 2
 
         def misfit(reading: str, use_posted_at: bool) -> str:
             inside = f"{reading} {period}"
@@ -538,12 +569,13 @@ class _Parser:
             "merchant_order_item_id": c("merchant-order-item-id"),
             "merchant_adjustment_item_id": c("merchant-adjustment-item-id"),
             "sku": c("sku"),
-            "quantity_purchased": f"CAST(trim({c('quantity-purchased')}) AS INTEGER)",
+            "quantity_purchased": f"CAST({fmt.trimmed(c('quantity-purchased'))} AS INTEGER)",
             "promotion_id": c("promotion-id"),
             "extra": self.extra_sql(),
         }
 
-    def lines(self, mark: str, posted_date: str, posted_at: str) -> pa.Table:
+    def lines(self, mark: str, posted_date: str, posted_at: str) -> str:
+        """The SELECT of the settlement_lines rows over `raw` (runs in any connection with `raw`)."""
         common = self.common_sql(posted_date, posted_at)
         if self.layout == "v2":
             amount = self.col("amount")
@@ -554,7 +586,7 @@ class _Parser:
                 **common,
             }
             select = ", ".join(f"{sql} AS {name}" for name, sql in per_row.items())
-            body = f"SELECT rowid AS _rowid, 0 AS _col, {select} FROM raw WHERE {amount} IS NOT NULL"
+            body = f"SELECT _row, 0 AS _col, {select} FROM raw WHERE {amount} IS NOT NULL"
             number = self.v2_line_number(amount)
         else:
             parts = []
@@ -573,16 +605,15 @@ class _Parser:
                 select = ", ".join(f"{sql} AS {name}" for name, sql in per_row.items())
                 position = self.header.index(family.amount_column)
                 parts.append(
-                    f"SELECT rowid AS _rowid, {position} AS _col, {select} FROM raw "
+                    f"SELECT _row, {position} AS _col, {select} FROM raw "
                     f"WHERE {self.col(family.amount_column)} IS NOT NULL"
                 )
             body = " UNION ALL ".join(parts)
-            number = "row_number() OVER (ORDER BY _rowid, _col)"
-        return self.con.sql(
-            f"""
+            number = "row_number() OVER (ORDER BY _row, _col)"
+        return f"""
             SELECT {fmt.literal(self.settlement_id)} AS settlement_id,
                    CAST({number} AS BIGINT) AS line_number,
-                   CAST(_rowid + 2 AS BIGINT) AS source_row,
+                   CAST(_row + 2 AS BIGINT) AS source_row,
                    transaction_type, order_id, merchant_order_id, adjustment_id, shipment_id,
                    marketplace_name, amount_type, amount_description, amount, fulfillment_id,
                    posted_date, posted_at, order_item_code, merchant_order_item_id,
@@ -590,24 +621,26 @@ class _Parser:
                    promotion_id, extra, {fmt.literal(self.currency)} AS currency
             FROM ({body})
             """
-        ).to_arrow_table()
 
     def v2_line_number(self, amount: str) -> str:
-        """line_number without a sort: rowid minus the non-amount rows (the summary row) before it."""
+        """line_number without a sort: _row minus the non-amount rows (the summary row) before it."""
         skipped = [
-            r[0]
-            for r in self.con.execute(f"SELECT rowid FROM raw WHERE {amount} IS NULL LIMIT 65").fetchall()
+            r[0] for r in self.con.execute(f"SELECT _row FROM raw WHERE {amount} IS NULL LIMIT 65").fetchall()
         ]
         if len(skipped) > 64:
-            return "row_number() OVER (ORDER BY _rowid)"
-        minus = "".join(f" - CAST(_rowid > {r} AS BIGINT)" for r in sorted(skipped))
-        return f"_rowid + 1{minus}"
+            return "row_number() OVER (ORDER BY _row)"
+        minus = "".join(f" - CAST(_row > {r} AS BIGINT)" for r in sorted(skipped))
+        return f"_row + 1{minus}"
 
-    def result(self, lines: pa.Table) -> ParsedSettlement:
-        self.con.register("lines", lines)
+    def result(self, with_lines: bool) -> ParsedSettlement:
+        lines = None
+        if with_lines:
+            lines = self.con.sql(self.lines_sql).to_arrow_table()
+            self.con.register("lines", lines)
         count, total, marketplace = self.one(
             "SELECT count(*), coalesce(sum(amount), 0), mode(marketplace_name) FILTER "
-            "(WHERE marketplace_name IS NOT NULL AND lower(marketplace_name) <> 'non-amazon') FROM lines"
+            "(WHERE marketplace_name IS NOT NULL AND lower(marketplace_name) <> 'non-amazon') "
+            f"FROM {'lines' if with_lines else f'({self.lines_sql})'}"
         )
         return ParsedSettlement(
             name=self.name,
@@ -628,69 +661,42 @@ class _Parser:
 
 # --- loading -------------------------------------------------------------------------------------
 
-
-def _money() -> dict[str, Any]:
-    return {"data_type": "decimal", "precision": 18, "scale": 2}  # a new dict each: dlt writes into hints
-
-
-LINE_COLUMNS: dict[str, dict[str, Any]] = {
-    "settlement_id": {"data_type": "text"},
-    "line_number": {"data_type": "bigint"},
-    "source_row": {"data_type": "bigint"},
-    "amount": _money(),
-    "posted_date": {"data_type": "date"},
-    "posted_at": {"data_type": "timestamp"},
-    "quantity_purchased": {"data_type": "bigint"},
-    "extra": {"data_type": "text"},
-    **{
-        name: {"data_type": "text"}
-        for name in [
-            "transaction_type",
-            "order_id",
-            "merchant_order_id",
-            "adjustment_id",
-            "shipment_id",
-            "marketplace_name",
-            "amount_type",
-            "amount_description",
-            "fulfillment_id",
-            "order_item_code",
-            "merchant_order_item_id",
-            "merchant_adjustment_item_id",
-            "sku",
-            "promotion_id",
-            "currency",
-        ]
-    },
+_MONEY, _TIME = "DECIMAL(18,2)", "TIMESTAMP WITH TIME ZONE"
+# The two tables docs/contracts.md describes, as the loader creates them (column -> DuckDB type; the
+# same DDL dlt produced when it loaded them). Rows are inserted BY NAME, so a table created earlier
+# with more columns (dbt's create_raw_contract adds _dlt_load_id/_dlt_id) keeps working.
+LINE_COLUMNS: dict[str, str] = {
+    "settlement_id": "VARCHAR NOT NULL",
+    "line_number": "BIGINT",
+    "source_row": "BIGINT",
+    **dict.fromkeys(
+        ["transaction_type", "order_id", "merchant_order_id", "adjustment_id", "shipment_id"], "VARCHAR"
+    ),
+    **dict.fromkeys(["marketplace_name", "amount_type", "amount_description"], "VARCHAR"),
+    "amount": _MONEY,
+    "fulfillment_id": "VARCHAR",
+    "posted_date": "DATE",
+    "posted_at": _TIME,
+    **dict.fromkeys(
+        ["order_item_code", "merchant_order_item_id", "merchant_adjustment_item_id", "sku"], "VARCHAR"
+    ),
+    "quantity_purchased": "BIGINT",
+    **dict.fromkeys(["promotion_id", "extra", "currency"], "VARCHAR"),
 }
-SETTLEMENT_SCHEMA = pa.schema(
-    [
-        pa.field("settlement_id", pa.string(), nullable=False),
-        ("marketplace_name", pa.string()),
-        ("currency", pa.string()),
-        ("period_start_at", pa.timestamp("us", tz="UTC")),
-        ("period_end_at", pa.timestamp("us", tz="UTC")),
-        ("deposit_at", pa.timestamp("us", tz="UTC")),
-        ("total_amount", pa.decimal128(18, 2)),
-        ("line_count", pa.int64()),
-        ("line_sum", pa.decimal128(18, 2)),
-        ("layout", pa.string()),
-        ("source", pa.string()),
-        ("source_name", pa.string()),
-        ("file_sha256", pa.string()),
-        ("replaced_sha256", pa.string()),
-        ("loaded_at", pa.timestamp("us", tz="UTC")),
-    ]
-)
-SETTLEMENT_COLUMNS: dict[str, dict[str, Any]] = {
-    "settlement_id": {"data_type": "text"},
-    "total_amount": _money(),
-    "line_sum": _money(),
-    "replaced_sha256": {"data_type": "text"},
-    "deposit_at": {"data_type": "timestamp"},
-    "marketplace_name": {"data_type": "text"},
+SETTLEMENT_COLUMNS: dict[str, str] = {
+    "settlement_id": "VARCHAR NOT NULL",
+    "marketplace_name": "VARCHAR",
+    "currency": "VARCHAR",
+    "period_start_at": _TIME,
+    "period_end_at": _TIME,
+    "deposit_at": _TIME,
+    "total_amount": _MONEY,
+    "line_count": "BIGINT",
+    "line_sum": _MONEY,
+    **dict.fromkeys(["layout", "source", "source_name", "file_sha256", "replaced_sha256"], "VARCHAR"),
+    "loaded_at": _TIME,
 }
-REJECTION_COLUMNS: dict[str, dict[str, Any]] = {
+REJECTION_COLUMNS: dict[str, dict[str, Any]] = {  # dlt column hints: rejections load through dlt
     "file_name": {"data_type": "text"},
     "file_sha256": {"data_type": "text"},
     "settlement_id": {"data_type": "text"},
@@ -710,32 +716,19 @@ def settlement_pipeline(pipelines_dir: str | Path | None = None):
 
 def loaded_settlements(pipeline) -> dict[str, str]:
     """settlement_id -> file_sha256 of what the warehouse holds."""
+    with pipeline.sql_client() as client:
+        return _loaded(client)
+
+
+def _loaded(client) -> dict[str, str]:
     from dlt.destinations.exceptions import DatabaseUndefinedRelation
 
     try:
-        with pipeline.sql_client() as client:
-            table = client.make_qualified_table_name("settlements")
-            rows = client.execute_sql(f"SELECT settlement_id, file_sha256 FROM {table}")
+        table = client.make_qualified_table_name("settlements")
+        rows = client.execute_sql(f"SELECT settlement_id, file_sha256 FROM {table}")
     except DatabaseUndefinedRelation:
         return {}
     return {sid: sha for sid, sha in rows or []}
-
-
-def _settlements_with_lines(pipeline, settlement_ids: list[str]) -> set[str]:
-    """Which of these settlements have lines in the warehouse (even without a settlements row)."""
-    from dlt.destinations.exceptions import DatabaseUndefinedRelation
-
-    try:
-        with pipeline.sql_client() as client:
-            table = client.make_qualified_table_name("settlement_lines")
-            marks = ",".join(["%s"] * len(settlement_ids))
-            rows = client.execute_sql(
-                f"SELECT DISTINCT settlement_id FROM {table} WHERE settlement_id IN ({marks})",
-                *settlement_ids,
-            )
-    except DatabaseUndefinedRelation:
-        return set()
-    return {r[0] for r in rows or []}
 
 
 def load_settlements(
@@ -747,8 +740,10 @@ def load_settlements(
     """Parse and load settlement files; bad files are recorded in raw_amazon.settlement_rejections.
 
     `sources` are (name, bytes or path) pairs; `source` is "file" or "api" (then name = report id).
-    A file whose sha256 is already loaded is `unchanged` (no dlt load at all); a file for a
+    A file whose sha256 is already loaded is `unchanged` (nothing is written); a file for a
     settlement loaded from a different file `replaced` it (its sha is kept in replaced_sha256).
+    Each settlement is written in its own transaction as soon as it is parsed (see the module
+    docstring); a second file of one settlement in the same import replaces the first.
     """
     if source not in ("file", "api"):
         raise ValueError(f"source must be 'file' or 'api', not {source!r}")
@@ -762,38 +757,27 @@ def load_settlements(
             )
         # A crash left a half-done package: the files are the source of truth, import them anew.
         pipeline.abort_packages()
-    known = loaded_settlements(pipeline)
-    known_shas = set(known.values())
     result = ImportResult()
-    batch: list[FileOutcome] = []
     rejections: list[dict[str, Any]] = []
-    pending: list[FileOutcome] = []  # every outcome in order; statuses settle when batches load
-
-    def flush() -> None:
-        if batch:
-            progress(f"loading {len(batch)} settlement(s) into {pipeline.dataset_name}")
-            _load_batch(pipeline, batch, source)
-            for outcome in batch:
-                known[outcome.settlement_id] = outcome.sha256
-                outcome.settlement.lines = outcome.settlement.lines.slice(0, 0)  # loaded: free the memory
-            batch.clear()
-
-    for name, item in sources:
-        outcome = _read_one(name, item, known, known_shas, progress)
-        pending.append(outcome)
-        if outcome.status == "rejected":
-            rejections.append(_rejection_row(outcome))
-            continue
-        if outcome.status == "unchanged":
-            continue
-        if any(b.settlement_id == outcome.settlement_id for b in batch):
-            flush()  # the same settlement twice in one import: the later file replaces the earlier
-            outcome.status, outcome.replaced_sha256 = "replaced", known[outcome.settlement_id]
-        batch.append(outcome)
-        known_shas.add(outcome.sha256)
-        if sum(b.settlement.line_count for b in batch) >= _MAX_BATCH_LINES:
-            flush()
-    flush()
+    with pipeline.sql_client() as client:
+        known = _loaded(client)
+        known_shas = set(known.values())
+        tables_ready = False
+        for name, item in sources:
+            outcome, parser = _read_one(name, item, known, known_shas, progress)
+            result.add(outcome)
+            if outcome.status == "rejected":
+                rejections.append(_rejection_row(outcome))
+                continue
+            if parser is None:  # unchanged
+                continue
+            if not tables_ready:
+                _create_tables(client)
+                tables_ready = True
+            progress(f"loading settlement {outcome.settlement_id} into {pipeline.dataset_name}")
+            _write_settlement(client, parser, outcome, source)
+            known[outcome.settlement_id] = outcome.sha256
+            known_shas.add(outcome.sha256)
     if rejections:
         import dlt
 
@@ -805,26 +789,27 @@ def load_settlements(
                 columns=REJECTION_COLUMNS,
             )
         )
-    for outcome in pending:
-        result.add(outcome)
     return result
 
 
-def _read_one(name: str, item, known: dict[str, str], known_shas: set[str], progress) -> FileOutcome:
+def _read_one(
+    name: str, item, known: dict[str, str], known_shas: set[str], progress
+) -> tuple[FileOutcome, _Parser | None]:
+    """The file's outcome, and for a file to load the parser holding its rows."""
     try:
-        with _on_disk(item, name) as (file_name, path, data):
-            sha = hashlib.sha256(data).hexdigest()
+        with _on_disk(item, name) as (file_name, path, sha):
             if sha in known_shas:
                 sid = next((s for s, h in known.items() if h == sha), None)
-                return FileOutcome(file_name, "unchanged", sha, sid)
+                return FileOutcome(file_name, "unchanged", sha, sid), None
             progress(f"parsing {file_name}")
-            parsed = _Parser(file_name, path, data, sha).parse()
+            parser = _Parser(file_name, path, sha)
+            parsed = parser.parse(with_lines=False)
     except SettlementFileError as exc:
         data_sha = hashlib.sha256(item).hexdigest() if isinstance(item, bytes) else _sha_or_none(item)
-        return FileOutcome(exc.file, "rejected", data_sha, exc.settlement_id, error=exc)
+        return FileOutcome(exc.file, "rejected", data_sha, exc.settlement_id, error=exc), None
     previous = known.get(parsed.settlement_id)
     status = "replaced" if previous else "loaded"
-    return FileOutcome(parsed.name, status, parsed.sha256, parsed.settlement_id, parsed, previous)
+    return FileOutcome(parsed.name, status, parsed.sha256, parsed.settlement_id, parsed, previous), parser
 
 
 def _sha_or_none(path) -> str | None:
@@ -847,66 +832,89 @@ def _rejection_row(outcome: FileOutcome) -> dict[str, Any]:
     }
 
 
-def _load_batch(pipeline, batch: list[FileOutcome], source: str) -> None:
-    """Lines first (one delete-insert transaction), then the settlements rows (the commit marker)."""
-    import dlt
+def _create_tables(client) -> None:
+    """Create the dataset and the two settlement tables when missing; add a column a table lacks."""
+    if not client.has_dataset():
+        client.create_dataset()
+    con = client.native_connection
+    existing: dict[str, set[str]] = {}
+    for table, column in con.execute(
+        "SELECT table_name, column_name FROM information_schema.columns "
+        "WHERE table_catalog = current_database() AND table_schema = ?",
+        [client.dataset_name],
+    ).fetchall():
+        existing.setdefault(table, set()).add(column)
+    for table, columns in (("settlement_lines", LINE_COLUMNS), ("settlements", SETTLEMENT_COLUMNS)):
+        qualified = client.make_qualified_table_name(table)
+        if table not in existing:
+            ddl = ", ".join(f'"{column}" {sql_type}' for column, sql_type in columns.items())
+            con.execute(f"CREATE TABLE {qualified} ({ddl})")
+            continue
+        for column, sql_type in columns.items():
+            if column not in existing[table]:
+                con.execute(
+                    f'ALTER TABLE {qualified} ADD COLUMN "{column}" {sql_type.removesuffix(" NOT NULL")}'
+                )
 
-    lines = pa.concat_tables([o.settlement.lines for o in batch])
-    # settlement_id is the merge key (NOT NULL for dlt); say so in the arrow schema too
-    key = lines.schema.get_field_index("settlement_id")
-    lines = lines.cast(lines.schema.set(key, lines.schema.field(key).with_nullable(False)))
-    has_lines = _settlements_with_lines(pipeline, [o.settlement_id for o in batch])
-    if lines.num_rows:
-        # Settlements without lines in the warehouse need no delete: a plain append (one INSERT,
-        # atomic on its own) skips dlt's staging copy and halves the load time of a new settlement.
-        disposition = {"disposition": "merge", "strategy": "delete-insert"} if has_lines else "append"
-        pipeline.run(
-            dlt.resource(
-                lines,
-                name="settlement_lines",
-                write_disposition=disposition,
-                merge_key="settlement_id",
-                columns=LINE_COLUMNS,
-            )
-        )
-    empty = [o.settlement_id for o in batch if o.settlement.line_count == 0 and o.settlement_id in has_lines]
-    if empty:  # a settlement now without lines: its old lines must go too
-        with pipeline.sql_client() as client:
-            table = client.make_qualified_table_name("settlement_lines")
-            client.execute_sql(
-                f"DELETE FROM {table} WHERE settlement_id IN ({','.join(['%s'] * len(empty))})", *empty
-            )
-    now = datetime.now(UTC)
-    rows = [
-        {
-            "settlement_id": s.settlement_id,
-            "marketplace_name": s.marketplace_name,
-            "currency": s.currency,
-            "period_start_at": s.period_start_at,
-            "period_end_at": s.period_end_at,
-            "deposit_at": s.deposit_at,
-            "total_amount": s.total_amount,
-            "line_count": s.line_count,
-            "line_sum": s.line_sum,
-            "layout": s.layout,
-            "source": source,
-            "source_name": o.name,
-            "file_sha256": s.sha256,
-            "replaced_sha256": o.replaced_sha256,
-            "loaded_at": now,
-        }
-        for o in batch
-        for s in [o.settlement]
-    ]
-    pipeline.run(
-        dlt.resource(
-            pa.Table.from_pylist(rows, schema=SETTLEMENT_SCHEMA),
-            name="settlements",
-            write_disposition="merge",
-            primary_key="settlement_id",
-            columns=SETTLEMENT_COLUMNS,
-        )
-    )
+
+def _write_settlement(client, parser: _Parser, outcome: FileOutcome, source: str) -> None:
+    """Replace the settlement's lines and its settlements row in one warehouse transaction.
+
+    The lines go from the parser's arrow table `raw` through `lines_sql` straight into
+    settlement_lines (DuckDB scans the arrow table in place). Until COMMIT nothing is visible;
+    an error or a crash before it leaves the previous version of the settlement as it was.
+    """
+    s = outcome.settlement
+    lines = client.make_qualified_table_name("settlement_lines")
+    con = client.native_connection
+    con.execute("SET SESSION TimeZone = 'UTC'")  # the ISO dates of lines_sql (see settlement_formats)
+    # Rows need no physical order (line_number orders them); keeping it costs a fifth of the insert.
+    con.execute("SET SESSION preserve_insertion_order = false")
+    con.execute("SET SESSION enable_progress_bar = false")
+    con.register("raw", parser.raw)
+    try:
+        con.begin()
+        try:
+            con.execute(f"DELETE FROM {lines} WHERE settlement_id = ?", [s.settlement_id])
+            con.execute(f"INSERT INTO {lines} BY NAME {parser.lines_sql}")
+            _record_settlement(client, _settlement_row(outcome, source))
+            con.commit()
+        except BaseException:
+            con.rollback()
+            raise
+    finally:
+        con.unregister("raw")
+        parser.raw = None  # written: free the memory
+
+
+def _settlement_row(outcome: FileOutcome, source: str) -> dict[str, Any]:
+    s = outcome.settlement
+    return {
+        "settlement_id": s.settlement_id,
+        "marketplace_name": s.marketplace_name,
+        "currency": s.currency,
+        "period_start_at": s.period_start_at,
+        "period_end_at": s.period_end_at,
+        "deposit_at": s.deposit_at,
+        "total_amount": s.total_amount,
+        "line_count": s.line_count,
+        "line_sum": s.line_sum,
+        "layout": s.layout,
+        "source": source,
+        "source_name": outcome.name,
+        "file_sha256": s.sha256,
+        "replaced_sha256": outcome.replaced_sha256,
+        "loaded_at": datetime.now(UTC),
+    }
+
+
+def _record_settlement(client, row: dict[str, Any]) -> None:
+    """The settlements row, replacing the settlement's earlier one (inside the open transaction)."""
+    table = client.make_qualified_table_name("settlements")
+    con = client.native_connection
+    con.execute(f"DELETE FROM {table} WHERE settlement_id = ?", [row["settlement_id"]])
+    names = ", ".join(f'"{name}"' for name in row)
+    con.execute(f"INSERT INTO {table} ({names}) VALUES ({', '.join('?' * len(row))})", list(row.values()))
 
 
 # --- the CLI and the inbox -----------------------------------------------------------------------

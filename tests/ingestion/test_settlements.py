@@ -4,6 +4,8 @@ row and field, and loads are atomic, idempotent and replace older files of the s
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from collections import Counter
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -20,6 +22,8 @@ from ingestion.amazon.settlements import (
     parse_settlement_file,
 )
 from orchestration.cli import main
+
+REPO = Path(__file__).resolve().parents[2]
 
 SUMMARY_AU = {
     "settlement-id": "12395580393",
@@ -241,6 +245,33 @@ def test_encodings_and_line_endings(tmp_path, encoding, newline, bom):
     assert row["amount_description"] == "Rückerstattung für Gebühr"
     assert row["quantity_purchased"] == 1  # the last column is clean: no stray \r
     assert parsed.total_amount == Decimal("3.17")
+
+
+@pytest.mark.parametrize(
+    ("posted_date", "posted_date_time", "want_date"),
+    [
+        (" 17.07.2026 ", " 17.07.2026 07:26:32 UTC ", date(2026, 7, 17)),
+        (" 07/17/26 ", "2026-07-17 07:26:32 UTC  ", date(2026, 7, 17)),  # two-digit year, padded
+    ],
+)
+def test_values_padded_with_spaces_read_as_without(tmp_path, posted_date, posted_date_time, want_date):
+    line = {
+        **AU_LINES[0],
+        "settlement-id": " 12395580393",
+        "amount": " 3.17 ",
+        "quantity-purchased": " 2 ",
+        "posted-date": posted_date,
+        "posted-date-time": posted_date_time,
+    }
+    parsed = parse_settlement_file(v2(tmp_path / "f.txt", {**SUMMARY_AU, "currency": "AUD "}, [line]))
+    row = parsed.lines.to_pylist()[0]
+    assert (row["amount"], row["quantity_purchased"], row["settlement_id"]) == (
+        Decimal("3.17"),
+        2,
+        "12395580393",
+    )
+    assert (row["posted_date"], row["posted_at"]) == (want_date, datetime(2026, 7, 17, 7, 26, 32, tzinfo=UTC))
+    assert parsed.variance == 0
 
 
 def test_bytes_input_is_parsed_like_a_file(tmp_path):
@@ -489,11 +520,11 @@ def test_load_is_exact_and_a_second_import_is_a_no_op(warehouse, tmp_path):
 
     first = load_settlements([(path.name, path)])
     assert [o.status for o in first.outcomes] == ["loaded"]
-    loads = warehouse_rows(warehouse, "SELECT count(*) FROM raw_amazon._dlt_loads")[0][0]
+    loaded_at = warehouse_rows(warehouse, "SELECT loaded_at FROM raw_amazon.settlements")
     second = load_settlements([(path.name, path)])
     assert [o.status for o in second.outcomes] == ["unchanged"]
 
-    assert warehouse_rows(warehouse, "SELECT count(*) FROM raw_amazon._dlt_loads")[0][0] == loads
+    assert warehouse_rows(warehouse, "SELECT loaded_at FROM raw_amazon.settlements") == loaded_at
     assert warehouse_rows(warehouse, "SELECT count(*), sum(amount) FROM raw_amazon.settlement_lines") == [
         (1000, Decimal("150.00"))
     ]
@@ -542,32 +573,79 @@ def test_a_different_file_of_the_same_settlement_replaces_it_without_stale_lines
     ) == [("new.txt", result.replaced[0].sha256, parse_settlement_file(old).sha256)]
 
 
-def test_a_crash_inside_the_load_leaves_the_previous_version_intact(warehouse, tmp_path, monkeypatch):
-    from dlt.destinations.sql_jobs import SqlMergeFollowupJob
+CRASH_MID_LOAD = """
+import os, sys
+from pathlib import Path
+from ingestion.amazon import settlements
 
+def die(client, row):  # the lines are inserted, the settlements row is next: the process dies
+    os._exit(3)
+
+settlements._record_settlement = die
+path = Path(sys.argv[1])
+settlements.load_settlements([(path.name, path)])
+"""
+
+
+def test_a_crash_inside_the_load_leaves_the_previous_version_intact(warehouse, tmp_path):
     old = v2(tmp_path / "old.txt")
     load_settlements([(old.name, old)])
     new = v2(tmp_path / "new.txt", {**SUMMARY_AU, "total-amount": "19.67"}, AU_LINES[:1])
-    original = SqlMergeFollowupJob.gen_merge_sql.__func__
 
-    def crash_after_delete(cls, table_chain, sql_client):
-        # dlt's own delete + insert run, then the transaction hits an error before COMMIT
-        return [*original(cls, table_chain, sql_client), "SELECT error('simulated crash mid-merge')"]
+    crashed = subprocess.run(
+        [sys.executable, "-c", CRASH_MID_LOAD, str(new)], cwd=REPO, capture_output=True, text=True
+    )
 
-    monkeypatch.setattr(SqlMergeFollowupJob, "gen_merge_sql", classmethod(crash_after_delete))
-    monkeypatch.setenv("LOAD__RAISE_ON_MAX_RETRIES", "1")  # give up at once instead of retrying
-    with pytest.raises(Exception, match="simulated crash"):
-        load_settlements([(new.name, new)])
-
+    assert crashed.returncode == 3, crashed.stderr
     assert warehouse_rows(warehouse, "SELECT count(*), sum(amount) FROM raw_amazon.settlement_lines") == [
         (6, Decimal("3.17"))
     ]
     assert warehouse_rows(warehouse, "SELECT source_name FROM raw_amazon.settlements") == [("old.txt",)]
-
-    monkeypatch.undo()
-    monkeypatch.setenv("LEDGERBRIDGE_WAREHOUSE", str(warehouse))
     assert [o.status for o in load_settlements([(new.name, new)]).outcomes] == ["replaced"]
     assert warehouse_rows(warehouse, "SELECT count(*) FROM raw_amazon.settlement_lines") == [(1,)]
+
+
+def test_an_error_inside_the_first_load_leaves_nothing_and_the_file_loads_next_time(
+    warehouse, tmp_path, monkeypatch
+):
+    from ingestion.amazon import settlements
+
+    path = v2(tmp_path / "au.txt")
+
+    def fail(client, row):
+        raise OSError("disk full")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(settlements, "_record_settlement", fail)
+        with pytest.raises(OSError, match="disk full"):
+            load_settlements([(path.name, path)])
+
+    assert warehouse_rows(warehouse, "SELECT count(*) FROM raw_amazon.settlement_lines") == [(0,)]
+    assert warehouse_rows(warehouse, "SELECT count(*) FROM raw_amazon.settlements") == [(0,)]
+    assert [o.status for o in load_settlements([(path.name, path)]).outcomes] == ["loaded"]
+    assert warehouse_rows(warehouse, "SELECT count(*) FROM raw_amazon.settlement_lines") == [(6,)]
+
+
+def test_tables_dbt_created_first_are_loaded_by_column_name(warehouse, tmp_path):
+    """dbt's create_raw_contract may create the tables first (with dlt's _dlt_* columns, no NOT NULL);
+    an older table may lack a column the loader writes: it is added."""
+    con = duckdb.connect(str(warehouse))
+    con.execute("CREATE SCHEMA raw_amazon")
+    con.execute(
+        "CREATE TABLE raw_amazon.settlement_lines (_dlt_load_id VARCHAR, settlement_id VARCHAR, "
+        "line_number BIGINT, amount DECIMAL(18,2), _dlt_id VARCHAR)"
+    )
+    con.close()
+    path = v2(tmp_path / "au.txt")
+
+    assert [o.status for o in load_settlements([(path.name, path)]).outcomes] == ["loaded"]
+
+    assert warehouse_rows(
+        warehouse,
+        "SELECT count(*), sum(amount), count(_dlt_load_id), count(posted_at), min(currency) "
+        "FROM raw_amazon.settlement_lines",
+    ) == [(6, Decimal("3.17"), 0, 6, "AUD")]
+    assert warehouse_rows(warehouse, "SELECT line_count FROM raw_amazon.settlements") == [(6,)]
 
 
 def test_api_documents_load_as_bytes(warehouse, tmp_path):
