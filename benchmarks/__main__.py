@@ -179,8 +179,8 @@ def bench_freshness(orders: int, seller_orders: int, max_cycles: int, workdir: P
             None if median is None else median / 120,
             "(no target set)",
             None,
-            f"{result['seen']}/{result['created']} orders; ingest→build→push cycles back to back "
-            f"(median cycle {result['cycle_s'] or 0:.0f} s); the */15 orders_schedule adds ~450 s on average"
+            f"{result['seen']}/{result['created']} orders; Dagster daemon, orders_schedule "
+            f"'{result['cadence']}', median orders_job run {result['cycle_s'] or 0:.0f} s"
             + (f"; errors: {'; '.join(result['errors'])[:200]}" if result["errors"] else ""),
         )
     ]
