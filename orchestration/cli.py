@@ -63,6 +63,11 @@ def _add_pipeline(sub: argparse._SubParsersAction) -> None:
     build.add_argument(
         "--mode", choices=["summary", "order"], help="accounting mode (default: the settings seed)"
     )
+    build.add_argument(
+        "--full-refresh",
+        action="store_true",
+        help="rebuild every model from scratch and validate every row (default: only what changed)",
+    )
     build.set_defaults(func=_call("orchestration.build:build_command"))
 
     push = sub.add_parser("push", help="push the reconciled records to NetSuite and Amazon")

@@ -6,6 +6,7 @@ the same test results as blocking. No Dagster imports.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -36,13 +37,16 @@ def dbt_env() -> dict[str, str]:
     return {**os.environ, "LEDGERBRIDGE_WAREHOUSE": str(warehouse_path())}
 
 
-def build_args(mode: str | None = None, select: Sequence[str] = ()) -> list[str]:
-    """Arguments of `dbt build`; `mode` overrides the accounting mode of the settings seed."""
+def build_args(mode: str | None = None, select: Sequence[str] = (), full_refresh: bool = False) -> list[str]:
+    """Arguments of `dbt build`; `mode` overrides the accounting mode of the settings seed;
+    `full_refresh` rebuilds the incremental models from scratch instead of adding what changed."""
     args = ["build"]
     if select:
         args += ["--select", *select]
     if mode:
         args += ["--vars", json.dumps({"accounting_mode": mode})]
+    if full_refresh:
+        args.append("--full-refresh")
     return args
 
 
@@ -122,8 +126,75 @@ def blocking_failures(results: Sequence[NodeResult]) -> list[NodeResult]:
     return [r for r in results if r.blocks]
 
 
-def generate_docs(output_dir: Path) -> Path:
-    """`dbt docs generate --static`, copied to `output_dir/index.html` (one self-contained page)."""
+# Manifest keys that change with every parse, compile or run without changing what the docs show
+# (the macros a node's compiled SQL called depend on whether it ran incrementally; paths depend on
+# how dbt was invoked; hook indexes on the command).
+_VOLATILE_KEYS = frozenset(
+    {
+        "metadata",
+        "created_at",
+        "compiled_code",
+        "compiled",
+        "extra_ctes",
+        "extra_ctes_injected",
+        "compiled_path",
+        "build_path",
+        "root_path",
+        "index",
+    }
+)
+DOCS_FINGERPRINT = ".fingerprint"
+
+
+def _stable(value: Any, key: str = "") -> Any:
+    if isinstance(value, dict):
+        return {
+            k: _stable(v, k)
+            for k, v in value.items()
+            if k not in _VOLATILE_KEYS and not (key == "depends_on" and k == "macros")
+        }
+    if isinstance(value, list):
+        return [_stable(v) for v in value]
+    return value
+
+
+def docs_fingerprint(manifest: Path | None = None, warehouse: Path | None = None) -> str | None:
+    """What the dbt docs are made of: the project as parsed (the manifest without its run metadata
+    and compiled SQL) and the warehouse's tables and columns (the catalog). None when unknown."""
+    manifest = manifest or MANIFEST
+    warehouse = warehouse or warehouse_path()
+    if not manifest.exists() or not warehouse.exists():
+        return None
+    digest = hashlib.sha256(json.dumps(_stable(json.loads(manifest.read_text())), sort_keys=True).encode())
+    import duckdb
+
+    try:
+        with duckdb.connect(str(warehouse), read_only=True) as con:
+            columns = con.execute(
+                "select table_schema, table_name, column_name, data_type from information_schema.columns "
+                "where table_catalog = current_database() order by 1, 2, ordinal_position"
+            ).fetchall()
+    except duckdb.Error:
+        return None
+    digest.update(json.dumps(columns).encode())
+    return digest.hexdigest()
+
+
+def docs_current(output_dir: Path) -> bool:
+    """True when `output_dir` holds docs generated from the same manifest and warehouse columns:
+    regenerating them (a full catalog of the warehouse) would produce the same page."""
+    stored = output_dir / DOCS_FINGERPRINT
+    if not (output_dir / "index.html").exists() or not stored.exists():
+        return False
+    return stored.read_text().strip() == (docs_fingerprint() or "unknown")
+
+
+def generate_docs(output_dir: Path, force: bool = False) -> Path:
+    """`dbt docs generate --static`, copied to `output_dir/index.html` (one self-contained page);
+    skipped (the page kept) when `docs_current`, unless `force`."""
+    if not force and docs_current(output_dir):
+        return output_dir / "index.html"
+    fingerprint = docs_fingerprint()
     done = run_dbt(["docs", "generate", "--static"], quiet=True)
     static = TARGET_DIR / "static_index.html"
     if done.returncode != 0 or not static.exists():
@@ -133,4 +204,5 @@ def generate_docs(output_dir: Path) -> Path:
         if (TARGET_DIR / name).exists():
             shutil.copy2(TARGET_DIR / name, output_dir / name)
     shutil.copy2(static, output_dir / "index.html")
+    (output_dir / DOCS_FINGERPRINT).write_text(fingerprint or "unknown")
     return output_dir / "index.html"

@@ -9,6 +9,13 @@ dataframe batch. Results go to a file-backed GX project under `<reports>/gx/`, s
 under `<reports>/data_docs/` keeps the history of every validation run.
 Uniqueness is checked per chunk; a chunk holds `CHUNK_ROWS` rows, so tables up to that size are
 checked whole (dbt's `unique` tests cover the primary keys of every model anyway).
+
+The large tables that only grow (settlement lines, orders) are validated incrementally: a suite
+with `new_rows` reads only the rows whose load marker (dlt load id, settlement loaded_at, order
+last_updated_at) is newer than the watermark kept in `audit.gx_watermarks` for the last build that
+validated the table and passed; with no watermark, or `full=True` (`ledgerbridge build
+--full-refresh`), every row is read. Each result, the Data Docs run name and the offline summary
+say which rows were validated.
 """
 
 from __future__ import annotations
@@ -58,6 +65,25 @@ def _at_least(column: str, minimum: int) -> Expect:
 
 
 @dataclass(frozen=True)
+class NewRows:
+    """How to read only the rows added or changed since the last validated build.
+
+    `source` is the FROM clause (the table as `t`, maybe joined to what carries the marker),
+    `marker` a SQL expression of type `marker_type` that grows with every load (rows whose marker
+    is null are always read), `unit` the SQL naming what was loaded (a settlement, a dlt load),
+    and `label` / `unit_label` say both in words in the Data Docs.
+    """
+
+    marker: str
+    marker_type: str
+    label: str
+    unit: str
+    unit_label: str
+    source: str = ""
+    inclusive: bool = False  # `>=`: a marker value can be shared by rows loaded later (a timestamp)
+
+
+@dataclass(frozen=True)
 class Suite:
     """The expectations for one warehouse table; `blocking` suites gate publish and push."""
 
@@ -65,6 +91,7 @@ class Suite:
     expectations: tuple[Expect, ...]
     blocking: bool = False
     description: str = ""
+    new_rows: NewRows | None = None  # None: every build validates every row
 
     @property
     def schema(self) -> str:
@@ -89,6 +116,13 @@ SUITES: tuple[Suite, ...] = (
             _not_null("purchased_at"),
         ),
         description="Amazon orders as loaded: one row per order, known fulfilment channel.",
+        new_rows=NewRows(
+            marker="t._dlt_load_id",
+            marker_type="varchar",
+            label="dlt load id",
+            unit="t._dlt_load_id",
+            unit_label="dlt load",
+        ),
     ),
     Suite(
         "raw_amazon.settlements",
@@ -111,6 +145,15 @@ SUITES: tuple[Suite, ...] = (
             _at_least("line_number", 1),
         ),
         description="Settlement amount rows: every line has a settlement, an amount and a type.",
+        new_rows=NewRows(
+            source="raw_amazon.settlement_lines as t inner join raw_amazon.settlements as h "
+            "on t.settlement_id = h.settlement_id",
+            marker="epoch_us(h.loaded_at)",
+            marker_type="bigint",
+            label="settlement loaded_at (µs since 1970)",
+            unit="t.settlement_id",
+            unit_label="settlement",
+        ),
     ),
     Suite(
         "marts.fct_settlements",
@@ -136,6 +179,14 @@ SUITES: tuple[Suite, ...] = (
         (_not_null("order_id"), _unique("order_id")),
         blocking=True,
         description="One row per Amazon order.",
+        new_rows=NewRows(
+            marker="epoch_us(t.last_updated_at)",
+            marker_type="bigint",
+            label="last_updated_at (µs since 1970)",
+            unit="t.order_id",
+            unit_label="order",
+            inclusive=True,
+        ),
     ),
 )
 
@@ -160,13 +211,15 @@ class TableResult:
     unexpected_examples: dict[str, list[Any]] = field(default_factory=dict)
     error: str | None = None  # e.g. the table does not exist
     docs_pages: list[str] = field(default_factory=list)
+    scope: str = "all rows"  # which rows were validated, in words
+    watermark: str | None = None  # the marker up to which rows are now validated (incremental suites)
 
     def summary(self) -> str:
         if self.error:
             return f"{self.table}: {self.error}"
         if self.success:
-            return f"{self.table}: {self.evaluated} expectations passed on {self.rows} rows"
-        return f"{self.table}: failed {', '.join(self.failed_expectations)} ({self.rows} rows)"
+            return f"{self.table}: {self.evaluated} expectations passed on {self.rows} rows ({self.scope})"
+        return f"{self.table}: failed {', '.join(self.failed_expectations)} ({self.rows} rows; {self.scope})"
 
 
 def data_docs_dir() -> Path:
@@ -237,10 +290,16 @@ def _table_exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
     return bool(found and found[0])
 
 
-def _chunks(con: duckdb.DuckDBPyConnection, table: str, chunk_rows: int) -> Iterator[Any]:
-    """Yield the table as pandas dataframes of at most `chunk_rows` rows (at least one, maybe empty)."""
+def _chunks(
+    con: duckdb.DuckDBPyConnection, table: str, chunk_rows: int, query: tuple[str, list[Any]] | None = None
+) -> Iterator[Any]:
+    """Yield the table (or the rows `query` selects) as pandas dataframes of at most `chunk_rows`
+    rows (at least one, maybe empty)."""
     schema, name = table.split(".")
-    con.execute(f'select * from "{schema}"."{name}"')
+    if query is None:
+        con.execute(f'select * from "{schema}"."{name}"')
+    else:
+        con.execute(*query)
     vectors = max(1, chunk_rows // 2048)
     frame = con.fetch_df_chunk(vectors)
     yield frame  # even when empty: an empty table is still validated (and reported with 0 rows)
@@ -250,16 +309,86 @@ def _chunks(con: duckdb.DuckDBPyConnection, table: str, chunk_rows: int) -> Iter
             yield frame
 
 
+WATERMARKS = "audit.gx_watermarks"
+
+
+def read_watermarks(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    """table -> the marker up to which its rows passed validation (empty when never recorded)."""
+    if not _table_exists(con, WATERMARKS):
+        return {}
+    return dict(con.execute(f"select table_name, watermark from {WATERMARKS}").fetchall())
+
+
+def save_watermarks(warehouse: Path, results: Sequence[TableResult]) -> None:
+    """Record the watermark of every incremental table that passed, in the warehouse (a writer).
+
+    A table that failed keeps its old watermark, so its rows are validated again next build.
+    Skipped, with the next build validating more rows, when the warehouse is locked by a writer.
+    """
+    passed = [r for r in results if r.success and r.watermark is not None]
+    if not passed:
+        return
+    try:
+        with duckdb.connect(str(warehouse)) as con:
+            con.execute("create schema if not exists audit")
+            con.execute(
+                f"create table if not exists {WATERMARKS} (table_name varchar primary key, "
+                "watermark varchar, rows_validated bigint, scope varchar, validated_at timestamptz)"
+            )
+            for r in passed:
+                con.execute(
+                    f"insert or replace into {WATERMARKS} values (?, ?, ?, ?, ?)",
+                    [r.table, r.watermark, r.rows, r.scope, datetime.now(UTC)],
+                )
+    except duckdb.Error:
+        return
+
+
+def _new_rows_query(
+    con: duckdb.DuckDBPyConnection, suite: Suite, since: str | None, result: TableResult, full: bool
+) -> tuple[str, list[Any]] | None:
+    """The query reading the suite's rows newer than `since` (None: every row), and the scope and
+    new watermark on `result`. None when every row is to be read."""
+    spec = suite.new_rows
+    if spec is None:
+        return None
+    source = spec.source or f"{suite.table} as t"
+    try:
+        (top,) = con.execute(f"select cast(max({spec.marker}) as varchar) from {source}").fetchone()
+    except duckdb.Error as exc:  # the marker column is missing: validate every row
+        result.scope = f"all rows (no load marker: {str(exc).splitlines()[0][:120]})"
+        return None
+    result.watermark = top
+    if since is None:
+        why = "full validation" if full else "no earlier validation"
+        result.scope = f"all rows ({why}; validated up to {spec.label} {top})"
+        return None
+    operator = ">=" if spec.inclusive else ">"
+    where = f"({spec.marker} {operator} cast(? as {spec.marker_type}) or {spec.marker} is null)"
+    units, shown = con.execute(
+        f"select count(distinct {spec.unit}), string_agg(distinct cast({spec.unit} as varchar), ', ') "
+        f"from {source} where {where}",
+        [since],
+    ).fetchone()
+    listed = ", ".join((shown or "").split(", ")[:5]) + (", …" if units > 5 else "")
+    result.scope = f"new rows only: {spec.label} {operator} {since} — {units} {spec.unit_label}(s)" + (
+        f": {listed}" if units else ""
+    )
+    return f"select t.* from {source} where {where}", [since]
+
+
 def validate_tables(
     tables: Sequence[str] | None = None,
     warehouse: Path | None = None,
     reports: Path | None = None,
     chunk_rows: int = CHUNK_ROWS,
+    full: bool = False,
 ) -> list[TableResult]:
     """Validate each table's suite against the warehouse and rebuild the Data Docs.
 
     A missing table is a failed result (named), not an exception: the auditor sees what was not
-    there. Opens the warehouse read-only, so it never competes with a writer for the lock.
+    there. Opens the warehouse read-only, so it never competes with a writer for the lock; then
+    records the new watermarks of the incremental tables that passed (`full`: read every row).
     """
     suites = [suite_for(t) for t in tables] if tables is not None else list(SUITES)
     base = reports or reports_dir()
@@ -267,7 +396,9 @@ def validate_tables(
     docs_dir.mkdir(parents=True, exist_ok=True)
     context = _context(base / "gx", docs_dir)
     results: list[TableResult] = []
-    with duckdb.connect(str(warehouse or warehouse_path()), read_only=True) as con:
+    warehouse = warehouse or warehouse_path()
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        watermarks = {} if full else read_watermarks(con)
         for suite in suites:
             result = TableResult(table=suite.table, success=True)
             results.append(result)
@@ -275,9 +406,14 @@ def validate_tables(
                 result.success, result.error = False, "table not found in the warehouse"
                 continue
             checkpoint = _checkpoint(context, suite)
+            query = _new_rows_query(con, suite, watermarks.get(suite.table), result, full)
             failed: set[str] = set()
-            for frame in _chunks(con, suite.table, chunk_rows):
-                outcome = checkpoint.run(batch_parameters={"dataframe": frame})
+            run_name = f"{suite.table}: {result.scope}"[:250]
+            for frame in _chunks(con, suite.table, chunk_rows, query):
+                outcome = checkpoint.run(
+                    batch_parameters={"dataframe": frame},
+                    run_id=_run_id(run_name),
+                )
                 result.rows += len(frame)
                 result.chunks += 1
                 for identifier, run in outcome.run_results.items():
@@ -292,8 +428,16 @@ def validate_tables(
                         result.unexpected_examples.setdefault(label, [str(v) for v in examples[:5]])
             result.failed_expectations = sorted(failed)
             result.success = not failed
+    save_watermarks(warehouse, results)
     write_offline_summary(docs_dir, results)
     return results
+
+
+def _run_id(name: str) -> Any:
+    """The GX run identifier: its name (shown on the Data Docs page) says which rows were validated."""
+    from great_expectations.core.run_identifier import RunIdentifier
+
+    return RunIdentifier(run_name=name, run_time=datetime.now(UTC))
 
 
 SUMMARY_START, SUMMARY_END = "<!-- ledgerbridge-summary -->", "<!-- /ledgerbridge-summary -->"
@@ -321,13 +465,15 @@ def write_offline_summary(docs_dir: Path, results: Sequence[TableResult]) -> Non
         detail = result.error or ", ".join(result.failed_expectations) or f"{result.evaluated} expectations"
         rows.append(
             f'<tr class="lb-{verdict.lower()}"><td>{html.escape(result.table)}</td><td>{verdict}</td>'
-            f"<td>{result.rows}</td><td>{html.escape(detail)}</td><td>{link}</td></tr>"
+            f"<td>{result.rows}</td><td>{html.escape(result.scope)}</td><td>{html.escape(detail)}</td>"
+            f"<td>{link}</td></tr>"
         )
     section = (
         f'{SUMMARY_START}<section id="ledgerbridge-summary" style="font-family:sans-serif;margin:1em">'
         f"<h2>LedgerBridge data quality — latest validation, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC</h2>"
         '<table border="1" cellpadding="4" style="border-collapse:collapse">'
-        "<tr><th>table</th><th>result</th><th>rows</th><th>failed expectations / checked</th><th>page</th></tr>"
+        "<tr><th>table</th><th>result</th><th>rows validated</th><th>which rows</th>"
+        "<th>failed expectations / checked</th><th>page</th></tr>"
         + "".join(rows)
         + f"</table></section>{SUMMARY_END}"
     )

@@ -68,9 +68,11 @@ TRANSLATOR = LedgerBridgeDbtTranslator(settings=DagsterDbtTranslatorSettings(ena
 
 
 class DbtBuildConfig(dg.Config):
-    """Run configuration: the accounting mode (`summary` or `order`); empty = the settings seed."""
+    """Run configuration: the accounting mode (`summary` or `order`; empty = the settings seed), and
+    `full_refresh` to rebuild the incremental models from scratch (dbt_project/README.md)."""
 
     accounting_mode: str = ""
+    full_refresh: bool = False
 
 
 def _readable_metadata(key: dg.AssetKey, con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
@@ -101,7 +103,9 @@ def ledgerbridge_dbt(
     context: dg.AssetExecutionContext, dbt: DbtCliResource, config: DbtBuildConfig
 ) -> Iterator[Any]:
     invocation = dbt.cli(
-        dbt_cli.build_args(config.accounting_mode or None), context=context, raise_on_error=False
+        dbt_cli.build_args(config.accounting_mode or None, full_refresh=config.full_refresh),
+        context=context,
+        raise_on_error=False,
     )
     try:
         events = list(invocation.stream())  # dbt holds the DuckDB write lock until it exits

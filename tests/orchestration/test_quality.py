@@ -91,3 +91,60 @@ def test_dagster_asset_check_fails_on_broken_marts_and_blocks_publish(lb_paths: 
     fixed = job.execute_in_process(raise_on_error=False)
     assert fixed.success and [e.passed for e in fixed.get_asset_check_evaluations()] == [True]
     assert lb_paths["published"].exists()
+
+
+def _settlement(con: duckdb.DuckDBPyConnection, settlement_id: str, loaded_at: str, lines: int) -> None:
+    con.execute("insert into raw_amazon.settlements values (?, ?)", [settlement_id, loaded_at])
+    con.execute(
+        "insert into raw_amazon.settlement_lines select ?, i + 1, 1.25, 'ItemPrice' from range(?) t(i)",
+        [settlement_id, lines],
+    )
+
+
+def test_settlement_lines_are_validated_incrementally_up_to_a_watermark(lb_paths: dict[str, Path]) -> None:
+    table = "raw_amazon.settlement_lines"
+    with duckdb.connect(str(lb_paths["warehouse"])) as con:
+        con.execute("create schema raw_amazon")
+        con.execute("create table raw_amazon.settlements (settlement_id varchar, loaded_at timestamptz)")
+        con.execute(
+            "create table raw_amazon.settlement_lines (settlement_id varchar, line_number bigint, "
+            "amount decimal(18,2), amount_type varchar)"
+        )
+        _settlement(con, "S1", "2026-01-01 10:00:00+00", 3000)
+
+    [first] = quality.validate_tables([table])  # no watermark yet: every row
+    assert first.success and first.rows == 3000 and first.scope.startswith("all rows")
+
+    with duckdb.connect(str(lb_paths["warehouse"])) as con:
+        _settlement(con, "S2", "2026-01-02 10:00:00+00", 10)
+        con.execute(
+            "update raw_amazon.settlement_lines set amount = null where settlement_id = 'S2' and line_number = 4"
+        )
+    [second] = quality.validate_tables([table])  # only the new settlement's rows, and its bad row is caught
+    assert not second.success and second.rows == 10
+    assert "expect_column_values_to_not_be_null(amount)" in second.failed_expectations
+    assert "new rows only" in second.scope and "1 settlement(s): S2" in second.scope
+
+    [again] = quality.validate_tables([table])  # a failed table keeps its watermark: validated again
+    assert not again.success and again.rows == 10
+
+    with duckdb.connect(str(lb_paths["warehouse"])) as con:
+        con.execute("update raw_amazon.settlement_lines set amount = 0 where amount is null")
+    [fixed] = quality.validate_tables([table])
+    assert fixed.success and fixed.rows == 10
+    [quiet] = quality.validate_tables([table])  # nothing new since
+    assert quiet.success and quiet.rows == 0 and "0 settlement(s)" in quiet.scope
+
+    # A re-imported settlement (new loaded_at) is validated again; --full-refresh reads everything.
+    with duckdb.connect(str(lb_paths["warehouse"])) as con:
+        con.execute(
+            "update raw_amazon.settlements set loaded_at = '2026-01-03 10:00:00+00' where settlement_id = 'S1'"
+        )
+    [reimported] = quality.validate_tables([table])
+    assert reimported.rows == 3000 and "S1" in reimported.scope
+    [full] = quality.validate_tables([table], full=True)
+    assert full.success and full.rows == 3010
+
+    index = (lb_paths["reports"] / "data_docs" / "index.html").read_text()
+    summary = index[index.index('id="ledgerbridge-summary"') : index.index("/ledgerbridge-summary")]
+    assert "raw_amazon.settlement_lines</td><td>PASSED</td><td>3010</td><td>all rows" in summary

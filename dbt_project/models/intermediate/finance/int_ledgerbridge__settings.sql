@@ -1,5 +1,7 @@
 {#- One row of typed settings: the finance-editable seed, with the accounting mode overridable
-    from the command line (`ledgerbridge build --mode order`). -#}
+    from the command line (`ledgerbridge build --mode order`). `config_version` fingerprints every
+    seed finance edits (GL mapping, marketplace accounts, settings) and the accounting mode: when it
+    changes, the incremental marts reprocess their whole history (see dbt_project/README.md). -#}
 with
 
 settings as (
@@ -24,6 +26,19 @@ pivoted as (
     from settings
 ),
 
+config_text as (
+    select
+        {{ seed_text(ref('gl_account_mapping'),
+            ['transaction_type', 'amount_type', 'amount_description', 'gl_account', 'category', 'memo']) }}
+        || '#' || {{ seed_text(ref('marketplace_accounts'),
+            ['marketplace_code', 'marketplace_id', 'marketplace_name', 'currency', 'clearing_account',
+             'bank_account', 'reserve_account', 'fba_location', 'subsidiary']) }}
+        || '#' || {{ seed_text(ref('ledgerbridge_settings'), ['setting', 'value']) }}
+        -- the mode in effect (the --vars override, else the seed): the same mode is the same version
+        || '#' || coalesce({{ accounting_mode_override() }}, pivoted.seed_accounting_mode, 'summary') as config_text
+    from pivoted
+),
+
 final as (
     select
         coalesce({{ accounting_mode_override() }}, seed_accounting_mode, 'summary') as accounting_mode,
@@ -35,8 +50,10 @@ final as (
         {{ to_money("coalesce(settlement_variance_tolerance, '0')") }} as settlement_variance_tolerance,
         coalesce(warehouse_location, 'wh-main') as warehouse_location,
         coalesce(cast(inventory_adjustment_max_lines as integer), 1000) as inventory_adjustment_max_lines,
-        coalesce(price_level, 'Base Price') as price_level
+        coalesce(price_level, 'Base Price') as price_level,
+        {{ dbt.hash('config_text.config_text') }} as config_version
     from pivoted
+    cross join config_text
 )
 
 select * from final

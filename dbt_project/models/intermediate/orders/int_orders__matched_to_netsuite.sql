@@ -22,7 +22,7 @@ customers as (
 ),
 
 settlement_orders as (
-    select * from {{ ref('int_settlement_lines__classified') }}
+    select * from {{ ref('stg_amazon__settlement_lines') }}
     where transaction_type = 'Order'
         and order_id is not null
 ),

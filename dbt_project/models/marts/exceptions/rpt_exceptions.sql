@@ -65,7 +65,7 @@ unmapped_skus as (
         order_lines.sku as exception_key,
         'SKU ' || order_lines.sku || ' has no NetSuite item (item name/number); '
         || count(distinct order_lines.order_id) || ' order(s) in '
-        || {{ dbt.listagg('distinct order_lines.marketplace_code', "', '") }}
+        || {{ dbt.listagg('distinct order_lines.marketplace_code', "', '", 'order by order_lines.marketplace_code') }}
         || ' cannot be pushed' as detail,
         'Create (or fix) the NetSuite item whose Item Name/Number is ' || order_lines.sku
         || ', then run `ledgerbridge ingest netsuite` and `ledgerbridge build`' as next_action,

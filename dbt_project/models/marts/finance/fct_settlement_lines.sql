@@ -1,7 +1,10 @@
-{#- One settlement amount row, classified. Incremental: a settlement is (re)processed when it is
-    new, was re-imported (its lines are replaced as a whole, so a file with fewer lines leaves
-    none behind), when the GL mapping / settings changed (classification_version), or when a
-    refund in it could not yet be linked to its original settlement. -#}
+{#- One settlement amount row, classified. Incremental per settlement (unique_key settlement_id,
+    delete+insert: a reprocessed settlement's rows are replaced as a whole, so a re-imported file
+    with fewer lines leaves none behind). A build classifies only the settlements that are new or
+    were re-imported (loaded_at changed), plus the settlements whose refunds refer to an order whose
+    `Order` rows moved (they arrived in, or left, a new or re-imported settlement: the refund's
+    original settlement may change). When a seed or the accounting mode changed (config_version),
+    every settlement is reclassified. `dbt build --full-refresh` rebuilds the table from scratch. -#}
 {{
     config(
         materialized='incremental',
@@ -10,55 +13,11 @@
         on_schema_change='sync_all_columns',
     )
 }}
+-- depends_on: {{ ref('int_settlement_lines__classified') }}
 
-with
+{%- set settlement_ids = none -%}
+{%- if is_incremental() and execute -%}
+    {%- set settlement_ids = settlements_to_reclassify() -%}
+{%- endif %}
 
-classified as (
-    select * from {{ ref('int_settlement_lines__classified') }}
-),
-
-{% if is_incremental() %}
-processed as (
-    select distinct
-        settlement_id,
-        loaded_at,
-        classification_version
-    from {{ this }}
-),
-
-unlinked as (
-    select distinct settlement_id
-    from {{ this }}
-    where refunded_order_id is not null
-        and original_settlement_id is null
-),
-
-changed as (
-    select distinct classified.settlement_id
-    from classified
-    left join processed
-        on classified.settlement_id = processed.settlement_id
-        and classified.loaded_at is not distinct from processed.loaded_at
-        and classified.classification_version = processed.classification_version
-    where processed.settlement_id is null
-    union
-    select settlement_id from unlinked
-),
-
-selected as (
-    select classified.*
-    from classified
-    inner join changed
-        on classified.settlement_id = changed.settlement_id
-),
-{% else %}
-selected as (
-    select * from classified
-),
-{% endif %}
-
-final as (
-    select * from selected
-)
-
-select * from final
+{{ classify_settlement_lines(settlement_ids) }}

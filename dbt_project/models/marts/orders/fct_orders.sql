@@ -1,11 +1,15 @@
--- One Amazon order and its NetSuite counterpart. Incremental: an order is (re)processed when
--- Amazon updated it (3-day look-back for late-arriving rows), or while it is still open on the
--- NetSuite side (not there yet, unmapped SKU, not yet settled), or when the settings changed.
+{#- One Amazon order and its NetSuite counterpart. Incremental per order (unique_key order_id): a
+    build computes every order (joins and per-order sums, no JSON), compares with the table and
+    rewrites only the orders that differ: new orders, orders Amazon updated (dlt merges them on
+    order_id), orders that got a NetSuite record, customer or item, orders a new settlement paid,
+    and every order when a seed or the accounting mode changed. The table always equals a full
+    rebuild. -#}
 {{
     config(
         materialized='incremental',
         unique_key='order_id',
-        incremental_strategy='delete+insert',
+        incremental_strategy='replace_units',
+        unit_row_column='netsuite_external_id',
         on_schema_change='sync_all_columns',
     )
 }}
@@ -17,43 +21,19 @@ orders as (
 ),
 
 {% if is_incremental() %}
-existing as (
-    select * from {{ this }}
-),
-
-watermark as (
-    select max(last_updated_at) as last_updated_at from existing
-),
-
 changed as (
-    select orders.order_id
-    from orders
-    left join existing
-        on orders.order_id = existing.order_id
-    cross join watermark
-    where existing.order_id is null
-        or orders.last_updated_at >= {{ dbt.dateadd('day', -3, 'watermark.last_updated_at') }}
-        or not existing.exists_in_netsuite
-        or existing.has_unmapped_sku
-        or not existing.is_settled
-        or existing.accounting_mode <> orders.accounting_mode
-        or existing.customer_strategy <> orders.customer_strategy
+    {{ changed_units('orders', 'order_id', "select * from " ~ ref('int_orders__matched_to_netsuite')) }}
 ),
-
-selected as (
-    select orders.*
-    from orders
-    inner join changed
-        on orders.order_id = changed.order_id
-),
-{% else %}
-selected as (
-    select * from orders
-),
-{% endif %}
 
 final as (
-    select * from selected
+    select *
+    from changed
+    left join orders using (order_id)
 )
+{% else %}
+final as (
+    select * from orders
+)
+{% endif %}
 
 select * from final
