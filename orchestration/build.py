@@ -72,7 +72,7 @@ def run_build(mode: str | None, progress: Progress, full_refresh: bool = False) 
         if dbt_cli.docs_current(docs):
             progress(f"dbt docs: {docs / 'index.html'} (unchanged: same models and warehouse columns)")
         else:
-            progress(f"dbt docs: {dbt_cli.generate_docs(docs)}")
+            progress(f"dbt docs: {dbt_cli.generate_docs(docs, force=True)}")  # just checked: stale
     except RuntimeError as exc:  # docs are a report, not a gate
         progress(f"dbt docs not generated: {exc}")
     return published

@@ -30,8 +30,7 @@ from typing import Any, TypeVar
 import dlt
 from dlt.extract.resource import DltResource
 
-from ingestion.empty_tables import empty_table
-from ingestion.netsuite import arrow_page
+from ingestion.arrow_tables import arrow_page, empty_table
 
 from .client import SpApi
 from .listings import listings_items_resource

@@ -23,7 +23,7 @@ from typing import Any
 import dlt
 from dlt.extract.resource import DltResource
 
-from ingestion.empty_tables import empty_table
+from ingestion.arrow_tables import empty_table
 
 from . import settlement_formats as fmt
 from .client import SpApi
