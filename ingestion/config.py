@@ -17,6 +17,11 @@ def warehouse_path() -> Path:
     return Path(os.environ.get("LEDGERBRIDGE_WAREHOUSE", DEFAULT_WAREHOUSE)).resolve()
 
 
+def pipelines_dir_for(warehouse: Path | None = None) -> Path:
+    """dlt's working state of the pipelines loading `warehouse` (see `ingestion.pipelines`)."""
+    return (warehouse or warehouse_path()).parent / ".dlt_pipelines"
+
+
 def inbox_dir() -> Path:
     return Path(os.environ.get("LEDGERBRIDGE_INBOX", "data/inbox")).resolve()
 

@@ -26,8 +26,8 @@ from dlt.extract.resource import DltResource
 from ingestion.arrow_tables import empty_table
 
 from . import settlement_formats as fmt
-from .client import SpApi
-from .reports import decode_report, download_report, request_reports
+from .client import AmazonApiError, AmazonUnreachable, SpApi
+from .reports import RequestedReports, create_reports, decode_report, download_report, wait_for_reports
 from .rows import LISTING_COLUMNS, MARKETPLACE_CURRENCY, parse_time
 from .settings import DECIMAL_COMMA_MARKETPLACES, LISTINGS_REPORT_TYPE, AmazonSettings
 
@@ -38,7 +38,24 @@ class ListingsReportError(ValueError):
     """A listings report that cannot be read; names the report, row (header = 1) and field."""
 
 
-def listings_items_resource(api: SpApi, settings: AmazonSettings) -> DltResource:
+def request_listings(api: SpApi, settings: AmazonSettings) -> RequestedReports:
+    """createReport of every marketplace's listings report; `listings_items_resource` waits for them.
+
+    Amazon takes from seconds to minutes to prepare a report: asked for first, they are prepared
+    while the orders load. A failure is kept for the listings step to report (as its own); only
+    an unreachable SP-API raises here, so the run can stop at once."""
+    try:
+        return create_reports(api, LISTINGS_REPORT_TYPE, settings.marketplace_ids)
+    except AmazonUnreachable:
+        raise
+    except AmazonApiError as exc:
+        return RequestedReports(LISTINGS_REPORT_TYPE, {}, error=exc)
+
+
+def listings_items_resource(
+    api: SpApi, settings: AmazonSettings, requested: RequestedReports | None = None
+) -> DltResource:
+    """The listings of the reports `requested` earlier (`request_listings`), or asked for now."""
     columns = copy.deepcopy(LISTING_COLUMNS)
 
     @dlt.resource(
@@ -49,9 +66,8 @@ def listings_items_resource(api: SpApi, settings: AmazonSettings) -> DltResource
         columns=columns,
     )
     def listings_items() -> Iterator[Any]:
-        reports = request_reports(
-            api, LISTINGS_REPORT_TYPE, settings.marketplace_ids, settings.report_polling
-        )
+        asked = requested or request_listings(api, settings)
+        reports = wait_for_reports(api, asked, settings.report_polling)
         found = False
         for code, report in reports.items():
             if report is None:  # CANCELLED: Amazon had no listings to report

@@ -2,14 +2,17 @@
 
 - `download_report` = getReportDocument + download of the pre-signed URL (gunzipped when
   `compressionAlgorithm` says so), with the client's retries.
-- `request_reports` = createReport per marketplace, then getReport polls with a bounded, growing wait
-  until each is DONE. FATAL is an error naming the report; CANCELLED is what Amazon answers when a
-  report has no data, so it yields no document (the caller loads nothing for that marketplace).
+- `request_reports` = createReport per marketplace (`create_reports`), then getReport polls with a
+  bounded, growing wait until each is DONE (`wait_for_reports`; a caller may do other work in
+  between, while Amazon prepares the reports). FATAL is an error naming the report; CANCELLED is
+  what Amazon answers when a report has no data, so it yields no document (the caller loads
+  nothing for that marketplace).
 """
 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from typing import Any
 
 from .client import AmazonApiError, SpApi
@@ -43,6 +46,20 @@ def request_reports(
     api: SpApi, report_type: str, marketplace_ids: dict[str, str], polling: ReportPolling
 ) -> dict[str, dict[str, Any] | None]:
     """createReport for each marketplace (code -> id), wait for all; code -> DONE report (None if CANCELLED)."""
+    return wait_for_reports(api, create_reports(api, report_type, marketplace_ids), polling)
+
+
+@dataclass
+class RequestedReports:
+    """Reports asked for (createReport), not waited for yet: Amazon prepares them meanwhile."""
+
+    report_type: str
+    report_ids: dict[str, str]  # marketplace code -> report id
+    error: AmazonApiError | None = None  # createReport failed: waiting for them raises it
+
+
+def create_reports(api: SpApi, report_type: str, marketplace_ids: dict[str, str]) -> RequestedReports:
+    """createReport for each marketplace (code -> id)."""
     from sp_api.api import Reports
 
     client = api.client(Reports)
@@ -55,6 +72,20 @@ def request_reports(
             marketplaceIds=[marketplace_id],
         ).payload
         pending[code] = str(created["reportId"])
+    return RequestedReports(report_type, pending)
+
+
+def wait_for_reports(
+    api: SpApi, requested: RequestedReports, polling: ReportPolling
+) -> dict[str, dict[str, Any] | None]:
+    """getReport until every requested report is DONE: code -> report (None if CANCELLED)."""
+    from sp_api.api import Reports
+
+    if requested.error is not None:
+        raise requested.error
+    client = api.client(Reports)
+    report_type = requested.report_type
+    pending = dict(requested.report_ids)
     finished: dict[str, dict[str, Any] | None] = {}
     waited, delay = 0.0, polling.first_delay
     while True:

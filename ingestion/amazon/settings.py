@@ -63,7 +63,7 @@ class RetryPolicy:
 class ReportPolling:
     """How long to wait for a requested report: polls back off from `first_delay` to `max_delay`."""
 
-    first_delay: float = 2.0
+    first_delay: float = 0.5
     max_delay: float = 60.0
     timeout: float = 1800.0  # total seconds of waiting before giving up
 

@@ -19,9 +19,11 @@ in memory, capped at `ingestion.config.duckdb_memory_limit()`; the arrow table (
 file's size) is held outside that cap, one file at a time.
 
 Loading, and why not through dlt: the lines go from the arrow table straight into the warehouse
-— one `INSERT ... SELECT` run on dlt's own connection to it (`pipeline.sql_client()`, so the
-destination's path and settings apply). A dlt load of the same rows wrote them to parquet,
-normalised and copied them again: more than half of the import's time. The tables are created
+— one `INSERT ... SELECT` on a connection set up as dlt's destination sets up its own
+(`ingestion.warehouse.connect_warehouse`), or on dlt's own (`pipeline.sql_client()`) when the
+caller passes a pipeline. A dlt load of the same rows wrote them to parquet, normalised and
+copied them again: more than half of the import's time. dlt itself is imported only to record
+rejections (through the `amazon_settlements` pipeline). The tables are created
 with the DDL dlt gave them (`LINE_COLUMNS`, `SETTLEMENT_COLUMNS`); rows are inserted by column
 name, so tables with more columns (dbt's create_raw_contract adds `_dlt_load_id`/`_dlt_id`,
 left NULL as before) keep working.
@@ -51,10 +53,12 @@ import duckdb
 import pyarrow as pa
 
 from ingestion.amazon import settlement_formats as fmt
-from ingestion.config import duckdb_memory_limit
+from ingestion.config import duckdb_memory_limit, pipelines_dir_for
 
 Source = tuple[str, "bytes | str | Path"]
 _UTF8_BOM = b"\xef\xbb\xbf"
+DATASET = "raw_amazon"  # the dataset of `ingestion.pipelines.amazon_pipeline`
+SETTLEMENT_PIPELINE = "amazon_settlements"
 _ARROW_BATCH = 122_880  # rows per arrow batch: DuckDB scans an arrow table one batch per thread
 
 
@@ -707,11 +711,12 @@ REJECTION_COLUMNS: dict[str, dict[str, Any]] = {  # dlt column hints: rejections
 }
 
 
-def settlement_pipeline(pipelines_dir: str | Path | None = None):
-    """The dlt pipeline of settlement loads (its own name, so SP-API pipeline state stays separate)."""
+def settlement_pipeline(pipelines_dir: str | Path | None = None, connection=None):
+    """The dlt pipeline of settlement loads (its own name, so SP-API pipeline state stays separate);
+    `connection`: a `ingestion.pipelines.warehouse_connection` to work through."""
     from ingestion.pipelines import amazon_pipeline
 
-    return amazon_pipeline(pipelines_dir, pipeline_name="amazon_settlements")
+    return amazon_pipeline(pipelines_dir, pipeline_name=SETTLEMENT_PIPELINE, connection=connection)
 
 
 def loaded_settlements(pipeline) -> dict[str, str]:
@@ -721,14 +726,69 @@ def loaded_settlements(pipeline) -> dict[str, str]:
 
 
 def _loaded(client) -> dict[str, str]:
-    from dlt.destinations.exceptions import DatabaseUndefinedRelation
-
-    try:
-        table = client.make_qualified_table_name("settlements")
-        rows = client.execute_sql(f"SELECT settlement_id, file_sha256 FROM {table}")
-    except DatabaseUndefinedRelation:
+    con = client.native_connection
+    exists = con.execute(
+        "SELECT 1 FROM information_schema.tables WHERE table_catalog = current_database() "
+        "AND table_schema = ? AND table_name = 'settlements'",
+        [client.dataset_name],
+    ).fetchone()
+    if not exists:
         return {}
-    return {sid: sha for sid, sha in rows or []}
+    table = client.make_qualified_table_name("settlements")
+    return {
+        sid: sha for sid, sha in con.execute(f"SELECT settlement_id, file_sha256 FROM {table}").fetchall()
+    }
+
+
+class _WarehouseClient:
+    """The part of dlt's SQL client the loader uses, over a plain connection (`connect_warehouse`).
+
+    The lines never went through dlt (see the module docstring); without a pipeline given, an
+    import does not import dlt at all (~0.5 s, more than a day's settlement import) unless it has
+    rejections to record."""
+
+    dataset_name = DATASET
+
+    def __init__(self) -> None:
+        from ingestion.warehouse import connect_warehouse
+
+        self.native_connection = connect_warehouse()
+
+    def __enter__(self) -> _WarehouseClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.native_connection.close()
+
+    def make_qualified_table_name(self, table: str) -> str:
+        return f'"{self.dataset_name}"."{table}"'
+
+    def has_dataset(self) -> bool:
+        return bool(
+            self.native_connection.execute(
+                "SELECT 1 FROM information_schema.schemata WHERE catalog_name = current_database() "
+                "AND schema_name = ?",
+                [self.dataset_name],
+            ).fetchone()
+        )
+
+    def create_dataset(self) -> None:
+        self.native_connection.execute(f'CREATE SCHEMA "{self.dataset_name}"')
+
+
+def _pending_packages_possible(pipelines_dir: Path) -> bool:
+    """Whether the settlement pipeline may hold unfinished dlt load packages (of rejections): any
+    entry where dlt keeps extracted or normalized packages. Only then is dlt asked (and imported)."""
+    folder = pipelines_dir / SETTLEMENT_PIPELINE
+    return any(
+        any(path.iterdir())
+        for path in (
+            folder / "normalize" / "extracted",
+            folder / "load" / "new",
+            folder / "load" / "normalized",
+        )
+        if path.is_dir()
+    )
 
 
 def load_settlements(
@@ -744,22 +804,28 @@ def load_settlements(
     settlement loaded from a different file `replaced` it (its sha is kept in replaced_sha256).
     Each settlement is written in its own transaction as soon as it is parsed (see the module
     docstring); a second file of one settlement in the same import replaces the first.
+    Without a `pipeline`, the settlement pipeline (`settlement_pipeline`) is created only to record
+    rejections or to drop a crashed run's packages; the lines go through `_WarehouseClient`.
     """
     if source not in ("file", "api"):
         raise ValueError(f"source must be 'file' or 'api', not {source!r}")
     progress = progress or (lambda message: None)
-    own_pipeline = pipeline is None
-    pipeline = pipeline or settlement_pipeline()
-    if pipeline.has_pending_data:
-        if not own_pipeline:
+    if pipeline is not None:
+        if pipeline.has_pending_data:
             raise RuntimeError(
                 f"pipeline {pipeline.pipeline_name} has pending load packages; load them first"
             )
-        # A crash left a half-done package: the files are the source of truth, import them anew.
-        pipeline.abort_packages()
+        client_cm = pipeline.sql_client()
+    else:
+        if _pending_packages_possible(pipelines_dir_for()):
+            pipeline = settlement_pipeline()
+            if pipeline.has_pending_data:
+                # A crash left a half-done package: the files are the source of truth, import them anew.
+                pipeline.abort_packages()
+        client_cm = _WarehouseClient()
     result = ImportResult()
     rejections: list[dict[str, Any]] = []
-    with pipeline.sql_client() as client:
+    with client_cm as client:
         known = _loaded(client)
         known_shas = set(known.values())
         tables_ready = False
@@ -774,13 +840,14 @@ def load_settlements(
             if not tables_ready:
                 _create_tables(client)
                 tables_ready = True
-            progress(f"loading settlement {outcome.settlement_id} into {pipeline.dataset_name}")
+            progress(f"loading settlement {outcome.settlement_id} into {client.dataset_name}")
             _write_settlement(client, parser, outcome, source)
             known[outcome.settlement_id] = outcome.sha256
             known_shas.add(outcome.sha256)
     if rejections:
         import dlt
 
+        pipeline = pipeline or settlement_pipeline()
         pipeline.run(
             dlt.resource(
                 rejections,

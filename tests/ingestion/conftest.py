@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
 
@@ -12,3 +16,18 @@ def warehouse(tmp_path, monkeypatch):
     monkeypatch.setenv("LEDGERBRIDGE_WAREHOUSE", str(path))
     monkeypatch.setenv("LEDGERBRIDGE_INBOX", str(tmp_path / "inbox"))
     return path
+
+
+OPEN_READ_WRITE = "import duckdb, sys; duckdb.connect(sys.argv[1]).close()"
+
+
+@pytest.fixture
+def opens_in_another_process():
+    """Whether another process can open the warehouse read-write, i.e. nothing here holds it open
+    (DuckDB locks the file for the process that opened it)."""
+
+    def check(path: Path) -> bool:
+        done = subprocess.run([sys.executable, "-c", OPEN_READ_WRITE, str(path)], capture_output=True)
+        return done.returncode == 0
+
+    return check

@@ -217,7 +217,9 @@ def test_full_load_then_incremental_load_fetches_only_changes(amazon, warehouse,
 def test_v0_and_v2026_give_the_same_rows(amazon, tmp_path, monkeypatch, clock):
     app, server = amazon
     tables = {}
-    monkeypatch.setattr("ingestion.amazon.ORDERS_BATCH", 30)  # pages of 25 in tables of 50: batches mix
+    monkeypatch.setattr(
+        "ingestion.amazon.source.ORDERS_BATCH", 30
+    )  # pages of 25 in tables of 50: batches mix
     for version in ("v0", "v2026"):
         monkeypatch.setenv("LEDGERBRIDGE_WAREHOUSE", str(tmp_path / version / "warehouse.duckdb"))
         settings = settings_for(server.url, orders_api=version, page_size=25)
@@ -362,6 +364,26 @@ def test_ingest_command_names_the_fix_when_sp_api_is_down(warehouse, monkeypatch
         f"cannot reach SP-API at {url} — start `ledgerbridge sandbox serve` or set AMAZON_SP_API_URL"
     )
     assert time.monotonic() - started < 5
+
+
+def test_listings_are_asked_for_before_the_orders_load_and_the_warehouse_is_free_after(
+    amazon, warehouse, clock, opens_in_another_process
+):
+    """Amazon prepares the listings reports while the orders load, so they are requested first; and
+    the run works through one warehouse connection, closed when it returns (dbt opens the file next)."""
+    app, server = amazon
+    app.requests.clear()
+
+    report = run_amazon(settings=settings_for(server.url), now=clock.now())  # no pipeline given
+
+    assert report.ok, report.errors
+    calls = [(r["method"], r["path"]) for r in app.requests]
+    asked = calls.index(("POST", "/reports/2021-06-30/reports"))
+    searched = next(n for n, (_, path) in enumerate(calls) if path.startswith("/orders/"))
+    assert asked < searched
+    assert opens_in_another_process(warehouse)
+    assert count(warehouse, "orders") == len(app.orders)
+    assert count(warehouse, "listings_items") == len(app.listings.rows)
 
 
 def test_a_marketplace_without_orders_still_gets_its_tables(amazon, warehouse, clock):

@@ -148,6 +148,20 @@ def test_oauth2_client_credentials_load(netsuite, warehouse, tmp_path):
     assert warehouse_counts(warehouse) == sandbox_counts(app)
 
 
+def test_a_run_without_a_pipeline_loads_and_frees_the_warehouse(
+    netsuite, warehouse, opens_in_another_process
+):
+    """`ledgerbridge ingest netsuite` passes no pipeline: the run opens the warehouse once, loads
+    every table through that connection and closes it when it returns."""
+    app, server = netsuite
+
+    report = run_netsuite(client=tba_client(server.url))
+
+    assert report.ok, report.errors
+    assert opens_in_another_process(warehouse)
+    assert warehouse_counts(warehouse) == sandbox_counts(app)
+
+
 def test_small_keyset_slices_load_every_row_of_composite_keys(netsuite, warehouse):
     """Slices of 10 rows paged by 5: every table, including (transaction, id) and (item, location)."""
     app, server = netsuite

@@ -723,3 +723,66 @@ def test_two_files_of_one_settlement_in_one_import_the_later_wins(warehouse, tmp
     assert warehouse_rows(warehouse, "SELECT source_name, replaced_sha256 FROM raw_amazon.settlements") == [
         ("second.txt", result.loaded[0].sha256)
     ]
+
+
+IMPORT_AND_LIST_MODULES = """
+import sys
+from pathlib import Path
+from ingestion.amazon.settlements import load_settlements
+files = [Path(p) for p in sys.argv[1:]]
+result = load_settlements([(p.name, p) for p in files])
+print(result.summary())
+print("dlt imported" if "dlt" in sys.modules else "no dlt")
+"""
+
+
+def test_a_clean_import_starts_without_dlt_a_rejection_still_gets_recorded(warehouse, tmp_path):
+    """The day's settlement import costs what its file costs: dlt (~0.5 s to import) only comes in
+    to record a rejected file in raw_amazon.settlement_rejections."""
+    good = v2(tmp_path / "good.txt")
+    bad = v2(tmp_path / "bad.txt", lines=[{**AU_LINES[0], "amount": "abc"}])
+
+    def run(*files: Path) -> list[str]:
+        done = subprocess.run(
+            [sys.executable, "-c", IMPORT_AND_LIST_MODULES, *map(str, files)],
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+        )
+        assert done.returncode == 0, done.stderr
+        return done.stdout.splitlines()
+
+    assert run(good) == ["1 file(s): 1 loaded, 0 replaced, 0 unchanged, 0 rejected", "no dlt"]
+    assert warehouse_rows(warehouse, "SELECT count(*), sum(amount) FROM raw_amazon.settlement_lines") == [
+        (6, Decimal("3.17"))
+    ]
+    assert run(bad)[1] == "dlt imported"
+    assert warehouse_rows(warehouse, "SELECT file_name, field FROM raw_amazon.settlement_rejections") == [
+        ("bad.txt", "amount")
+    ]
+
+
+def test_rejections_a_crashed_run_left_unloaded_are_dropped_not_loaded(warehouse, tmp_path):
+    """A run that died between extracting and loading its rejections leaves a dlt package behind;
+    the next import drops it (the files are the source of truth) and records its own rejections."""
+    import dlt
+
+    from ingestion.amazon.settlements import REJECTION_COLUMNS, settlement_pipeline
+
+    first = v2(tmp_path / "first.txt", lines=[{**AU_LINES[0], "amount": "abc"}])
+    assert [o.status for o in load_settlements([(first.name, first)]).outcomes] == ["rejected"]
+    stale = {"file_name": "stale.txt", "error": "from the crashed run", "rejected_at": datetime.now(UTC)}
+    rejections = dlt.resource(
+        [stale], name="settlement_rejections", write_disposition="append", columns=REJECTION_COLUMNS
+    )
+    settlement_pipeline().extract(rejections)  # ... and the process died before normalize and load
+    assert settlement_pipeline().has_pending_data
+    bad = v2(tmp_path / "bad.txt", lines=[{**AU_LINES[0], "amount": "abc"}, AU_LINES[1]])
+
+    assert [o.status for o in load_settlements([(bad.name, bad)]).outcomes] == ["rejected"]
+
+    assert warehouse_rows(warehouse, "SELECT file_name FROM raw_amazon.settlement_rejections ORDER BY 1") == [
+        ("bad.txt",),
+        ("first.txt",),
+    ]
+    assert not settlement_pipeline().has_pending_data
