@@ -3,10 +3,17 @@ in the Data Docs auditors open and in the Dagster asset check that gates publish
 
 from __future__ import annotations
 
+import dataclasses
+import html
+import re
+import subprocess
+import sys
 from pathlib import Path
+from urllib.parse import unquote
 
 import dagster as dg
 import duckdb
+import pytest
 
 from orchestration import quality
 from orchestration.assets.publish import PUBLISHED_KEY
@@ -148,3 +155,87 @@ def test_settlement_lines_are_validated_incrementally_up_to_a_watermark(lb_paths
     index = (lb_paths["reports"] / "data_docs" / "index.html").read_text()
     summary = index[index.index('id="ledgerbridge-summary"') : index.index("/ledgerbridge-summary")]
     assert "raw_amazon.settlement_lines</td><td>PASSED</td><td>3010</td><td>all rows" in summary
+
+
+def test_gx_is_prepared_while_dbt_holds_the_warehouse_and_its_errors_surface(
+    lb_paths: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _warehouse(lb_paths["warehouse"], broken=True)
+    # `ledgerbridge build` prepares GX while dbt writes: another process holds the warehouse lock.
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import duckdb, sys; c = duckdb.connect(sys.argv[1]); print('locked', flush=True); "
+            "sys.stdin.read()",
+            str(lb_paths["warehouse"]),
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
+        quality.prepare_in_background().result(timeout=300)  # never opens the warehouse
+    finally:
+        holder.communicate("")
+    [result] = quality.validate_tables(["marts.fct_settlements"])  # the prepared project, then the data
+    assert not result.success and "expect_column_values_to_be_in_set(status)" in result.failed_expectations
+
+    # A failure while preparing (GX not installed, a broken project) is raised by the validation.
+    def broken(*_args: object) -> None:
+        raise ImportError("No module named 'great_expectations'")
+
+    monkeypatch.setattr(quality, "open_project", broken)
+    quality.prepare_in_background()
+    with pytest.raises(ImportError, match="great_expectations"):
+        quality.validate_tables(["marts.fct_settlements"])
+
+
+def test_data_docs_index_lists_the_latest_results_and_the_history_page_keeps_every_one(
+    lb_paths: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(quality, "INDEX_RESULTS", 4)
+    _warehouse(lb_paths["warehouse"], broken=False)
+    for _ in range(2):  # 3 chunks each: 6 results
+        assert quality.validate_tables(["marts.fct_settlements"], chunk_rows=2048)[0].success
+
+    # Later builds neither list GX's stored results nor walk the site's pages: their cost does
+    # not grow with the history.
+    from great_expectations.data_context.store.tuple_store_backend import TupleFilesystemStoreBackend
+
+    walked: list[Path] = []
+    list_keys = TupleFilesystemStoreBackend.list_keys
+
+    def spy(self: TupleFilesystemStoreBackend, prefix: tuple = ()) -> list:
+        walked.append(Path(self.full_base_directory, *prefix))
+        return list_keys(self, prefix)
+
+    monkeypatch.setattr(TupleFilesystemStoreBackend, "list_keys", spy)
+    _warehouse(lb_paths["warehouse"], broken=True)
+    assert not quality.validate_tables(["marts.fct_settlements"])[0].success  # the 7th result
+    docs = lb_paths["reports"] / "data_docs"
+    assert walked and all(p.name != "validations" and p != docs for p in walked), walked
+
+    index = (docs / "index.html").read_text()
+    assert index.count("'_table_row_link_path': 'validations/") == 4  # the latest 4, newest first
+    assert "ge-failed-icon" in index and 'href="history.html"' in index
+
+    pages = sorted((docs / "validations").rglob("*.html"))
+    assert len(pages) == 7  # every page kept...
+    history = (docs / "history.html").read_text()
+    rows = history.split("<!-- ledgerbridge-history-rows -->")[1].split("</table>")[0].strip().splitlines()
+    assert len(rows) == 7  # ...and listed, newest (the failure) first, readable offline
+    assert "<td>FAILED</td><td>5001</td>" in rows[0] and all("<td>PASSED</td>" in r for r in rows[1:])
+    linked = {unquote(html.unescape(href)) for href in re.findall(r'href="([^"]+)"', "".join(rows))}
+    assert linked == {p.relative_to(docs).as_posix() for p in pages}
+
+    # A suite changed in code takes effect at the next build (the saved one is not reused), and
+    # its page is rendered again.
+    suite = quality.suite_for("marts.fct_settlements")
+    grown = dataclasses.replace(suite, expectations=(*suite.expectations, quality._not_null("variance")))
+    monkeypatch.setattr(quality, "SUITES", (grown,))
+    [again] = quality.validate_tables(["marts.fct_settlements"])
+    assert again.evaluated == len(suite.expectations) + 1
+    suite_page = (docs / "expectations" / "marts" / "fct_settlements.html").read_text()
+    assert re.search(r"<h5[^>]*>\s*variance\s*</h5>", suite_page)  # a section for the new column
