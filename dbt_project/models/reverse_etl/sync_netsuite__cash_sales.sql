@@ -8,6 +8,7 @@
         incremental_strategy='replace_units',
         unit_row_column='external_id',
         on_schema_change='sync_all_columns',
+        post_hook="{{ record_order_sync_build() }}",
     )
 }}
 
