@@ -462,6 +462,8 @@ def run(
     workdir.mkdir(parents=True, exist_ok=True)
     for leftover in ("warehouse.duckdb", "warehouse.duckdb.wal", "published.duckdb"):
         (workdir / leftover).unlink(missing_ok=True)
+    for generation in workdir.glob(".published.duckdb.*"):  # publish's generation files
+        generation.unlink()
     for folder in (".dlt_pipelines", "dbt_target", "reports"):
         subprocess.run(["rm", "-rf", str(workdir / folder)], check=False)
     old = workdir / "plan.json"

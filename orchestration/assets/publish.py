@@ -35,9 +35,10 @@ def publish_asset(model_keys: Sequence[dg.AssetKey]) -> dg.AssetsDefinition:
                 "path": dg.MetadataValue.path(str(done.path)),
                 "published_at": dg.MetadataValue.timestamp(done.published_at),
                 "tables": dg.MetadataValue.md(
-                    "| table | rows |\n|---|---|\n"
-                    + "\n".join(f"| {t} | {n} |" for t, n in done.tables.items())
+                    "| table | rows | published |\n|---|---|---|\n"
+                    + "\n".join(f"| {t} | {n} | {done.how.get(t, '')} |" for t, n in done.tables.items())
                 ),
+                "fallback": dg.MetadataValue.text(done.fallback or "none: updated in place"),
                 "dagster/row_count": sum(done.tables.values()),
             }
         )
