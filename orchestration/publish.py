@@ -51,6 +51,7 @@ PUBLISH_STATE = "ledgerbridge_publish_state"  # what a generation file covers (m
 STATE_VERSION = 1
 GENERATIONS = ("gen-a", "gen-b")
 REPLACED_UNITS = "audit.replaced_units"  # written by dbt (dbt_project/macros/publish_log.sql)
+TEST_WATERMARKS = "audit.dbt_test_watermarks"  # where dbt's scoped tests last passed in that log
 # Tables the push writes, updated in place by key: (key columns, the column each write stamps).
 KEYED_BY_UPDATE = {("reverse_etl", "sync_records"): (("record_type", "external_id"), "updated_at")}
 # updated_at is the pushing process's wall clock: rows stamped up to this long before the newest
@@ -577,6 +578,14 @@ def _prune_log(warehouse: Path, below: int | None) -> None:
     quality.save_watermarks: skipped when the warehouse is busy (the next publish prunes)."""
     try:
         with duckdb.connect(str(warehouse)) as con:
+            # dbt's scoped tests read the log past their own watermarks (macros/scoped_tests.sql)
+            if con.execute(
+                "select count(*) from duckdb_tables() where schema_name = 'audit' "
+                "and table_name = 'dbt_test_watermarks' and database_name = current_database()"
+            ).fetchone()[0]:
+                (lowest,) = con.execute(f"select min(log_id) from {TEST_WATERMARKS}").fetchone()
+                if lowest is not None and below is not None:
+                    below = min(below, lowest + 1)
             con.execute(f"delete {_prunable(REPLACED_UNITS)}", [below])
     except duckdb.Error:
         return

@@ -285,6 +285,28 @@ def test_publish_updates_the_other_generation_with_what_changed(lb_paths: dict[s
         assert con.execute("select count(*) from audit.replaced_units").fetchone()[0] <= 4
 
 
+def test_pruning_keeps_the_log_rows_a_scoped_dbt_test_has_not_read(lb_paths: dict[str, Path]) -> None:
+    """dbt's scoped tests (macros/scoped_tests.sql) read the log past their watermark: a test that
+    last passed before day 1 (its run was cut short) must still find day 1's orders after two
+    publishes, or it would never check them."""
+    warehouse = lb_paths["warehouse"]
+    _build(warehouse, {"A": ["1.00"], "B": ["2.00"]}, replaced=None)
+    publish.publish()
+    with duckdb.connect(str(warehouse)) as con:
+        (mark,) = con.execute("select max(log_id) from audit.replaced_units").fetchone()
+        con.execute("create table audit.dbt_test_watermarks (test_id varchar, log_id bigint)")
+        con.execute("insert into audit.dbt_test_watermarks values ('test.unique_order_id', ?)", [mark])
+    _build(warehouse, {"A": ["1.00"], "B": ["3.00"]}, replaced=["B"])
+    _build(warehouse, {"A": ["4.00"], "B": ["3.00"]}, replaced=["A"])
+    publish.publish(), publish.publish()  # both generations now cover days 1 and 2
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        unread = con.execute(
+            "select unit_key from audit.replaced_units where log_id > ? and kind = 'unit' order by log_id",
+            [mark],
+        ).fetchall()
+    assert unread == [("B",), ("A",)]
+
+
 def _hold(path: Path) -> subprocess.Popen:
     """Another process reading `path` (as finance does): prints its row count, waits for a line on
     stdin, prints the count again from the same connection."""
