@@ -344,13 +344,15 @@ def _state_of(path: Path) -> _State | None:
         return None
 
 
-def _log_exists(con: duckdb.DuckDBPyConnection) -> bool:
-    schema, table = REPLACED_UNITS.split(".")
+def _has_table(con: duckdb.DuckDBPyConnection, relation: str, catalog: str | None = "wh") -> bool:
+    """`relation` (schema.table) exists in `catalog` (the attached warehouse by default; None: the
+    connection's own database)."""
+    schema, table = relation.split(".")
     return bool(
         con.execute(
-            "select count(*) from information_schema.tables where table_catalog = 'wh' "
+            "select count(*) from information_schema.tables where table_catalog = coalesce(?, current_database()) "
             "and table_schema = ? and table_name = ?",
-            [schema, table],
+            [catalog, schema, table],
         ).fetchone()[0]
     )
 
@@ -358,7 +360,7 @@ def _log_exists(con: duckdb.DuckDBPyConnection) -> bool:
 def _log_continues(con: duckdb.DuckDBPyConnection, state: _State) -> bool:
     """The row the generation last applied is still in the warehouse's log: not a rebuilt or
     restored warehouse whose log numbers its rows afresh."""
-    if state.log_id is None or not _log_exists(con):
+    if state.log_id is None or not _has_table(con, REPLACED_UNITS):
         return False
     return bool(
         con.execute(
@@ -395,7 +397,7 @@ def _fill(
 
     filled = _Filled()
     position = None
-    if _log_exists(con):
+    if _has_table(con, REPLACED_UNITS):
         position = con.execute(
             f"select log_id, logged_at from wh.{REPLACED_UNITS} order by log_id desc limit 1"
         ).fetchone()
@@ -579,10 +581,7 @@ def _prune_log(warehouse: Path, below: int | None) -> None:
     try:
         with duckdb.connect(str(warehouse)) as con:
             # dbt's scoped tests read the log past their own watermarks (macros/scoped_tests.sql)
-            if con.execute(
-                "select count(*) from duckdb_tables() where schema_name = 'audit' "
-                "and table_name = 'dbt_test_watermarks' and database_name = current_database()"
-            ).fetchone()[0]:
+            if _has_table(con, TEST_WATERMARKS, catalog=None):
                 (lowest,) = con.execute(f"select min(log_id) from {TEST_WATERMARKS}").fetchone()
                 if lowest is not None and below is not None:
                     below = min(below, lowest + 1)
