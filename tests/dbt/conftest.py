@@ -42,7 +42,7 @@ class DbtRun:
         return matches[0]
 
 
-def run_dbt(args: list[str], warehouse: Path, work_dir: Path) -> DbtRun:
+def run_dbt(args: list[str], warehouse: Path, work_dir: Path, project_dir: Path = PROJECT_DIR) -> DbtRun:
     """Run dbt against `warehouse`; artifacts and logs go to `work_dir`."""
     work_dir.mkdir(parents=True, exist_ok=True)
     env = {**os.environ, "LEDGERBRIDGE_WAREHOUSE": str(warehouse), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
@@ -50,9 +50,9 @@ def run_dbt(args: list[str], warehouse: Path, work_dir: Path) -> DbtRun:
         str(DBT),
         *args,
         "--project-dir",
-        str(PROJECT_DIR),
+        str(project_dir),
         "--profiles-dir",
-        str(PROJECT_DIR),
+        str(project_dir),
         "--target-path",
         str(work_dir / "target"),
         "--log-path",
