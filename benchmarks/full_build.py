@@ -9,6 +9,8 @@
    settlements; `run_netsuite`), settlement files (`load_settlements`), build (`run_build`: dbt
    build with tests, Great Expectations, publish, dbt docs).
 3. incremental day: the next day's orders and one new settlement file, the same three stages.
+   Then the same three stages once more with nothing new: what a run costs by itself (start-up,
+   dbt's per-node work), so the day's own cost is the difference.
 4. baselines in the same run: fetching the same order pages with a bare HTTP client and
    `read_json` of them into DuckDB; DuckDB `read_csv` of the same settlement files; one
    `CREATE TABLE AS` copy of every raw table (touching the build's input once).
@@ -492,7 +494,14 @@ def run(
     )
     progress(f"full_build: SP-API sandbox rate limits: {data['sandbox_rate_limits']}")
     sandbox = SandboxProcess(workdir / "plan.json", log)
-    results: dict[str, Any] = {"orders": orders, "data": data, "stages": {}, "day": {}, "baselines": {}}
+    results: dict[str, Any] = {
+        "orders": orders,
+        "data": data,
+        "stages": {},
+        "day": {},
+        "idle": {},
+        "baselines": {},
+    }
     try:
         env = stage_env(workdir, sandbox.env)
         warming = time.perf_counter()
@@ -523,6 +532,8 @@ def run(
         stage("baseline_copy", "baselines")
         for name in DAY_STAGES:
             stage(name, "day", key=name.replace("_day", ""))
+        for name in DAY_STAGES:  # the same day again, with nothing new: the cost of a run itself
+            stage(name, "idle", key=name.replace("_day", ""))
     finally:
         sandbox.stop()
     summarize(results)
@@ -548,6 +559,7 @@ def summarize(results: dict[str, Any]) -> None:
     peak = max([s["peak_tree_rss"] for s in [*stages.values(), *day.values()]] or [0])
     results["full_s"], results["day_s"], results["peak_rss"] = full, incr, peak
     results["fraction"] = incr / full if full else None
+    results["idle_s"] = sum(s["wall_s"] for s in results.get("idle", {}).values()) or None
     results["ratios"] = {
         "ingest": _ratio(base.get("baseline_orders"), stages.get("ingest"), _orders_scale(results)),
         "import": _ratio(base.get("baseline_csv"), stages.get("import")),
@@ -555,7 +567,7 @@ def summarize(results: dict[str, Any]) -> None:
     }
     results["errors"] = [
         f"{bucket}/{name}: {s['error']}"
-        for bucket in ("stages", "day", "baselines")
+        for bucket in ("stages", "day", "idle", "baselines")
         for name, s in results[bucket].items()
         if s.get("error")
     ]
@@ -591,6 +603,12 @@ def report_lines(results: dict[str, Any]) -> list[str]:
         lines.append(
             f"full_build: incremental day {results['day_s']:.1f} s = {fraction:.1%} of the full build "
             f"(target <= {TARGETS['incremental_fraction']:.0%}) {verdict}"
+        )
+    if results.get("idle_s"):
+        lines.append(
+            f"full_build: the same day again with nothing new {results['idle_s']:.1f} s (the cost of a run "
+            f"itself: process and library start-up, dbt's per-node work); the day's data adds "
+            f"{results['day_s'] - results['idle_s']:.1f} s"
         )
     for stage, ratio in results["ratios"].items():
         if ratio is not None:
