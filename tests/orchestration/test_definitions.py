@@ -58,6 +58,8 @@ def test_checks_block_publish_on_failure() -> None:
     dbt_checks = [k for k in checks if k.name != "great_expectations"]
     assert dbt_checks, "dbt tests are surfaced as asset checks"
     assert any(checks[k].blocking for k in dbt_checks)
+    # a model's one null test (all its required columns) blocks like the per-column tests did
+    assert checks[dg.AssetCheckKey(SETTLEMENTS, "not_null_fct_settlements")].blocking
 
 
 def test_reconciliation_tests_are_blocking_checks_on_the_marts() -> None:
