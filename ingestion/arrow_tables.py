@@ -8,6 +8,7 @@ models select from every raw table.
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 import dlt
@@ -20,6 +21,34 @@ _ARROW = {
     "date": pa.date32(),
     "text": pa.string(),
 }
+
+
+def skip_pandas_lookup() -> None:
+    """Settle, without importing pandas, pyarrow's one look for it (call before starting threads).
+
+    The first time pyarrow converts Python values (`pa.array`, `pa.scalar`: ours, and dlt's
+    incremental cursors), it imports pandas (~0.5 s) only to check whether the values are pandas
+    objects; ingestion never hands it any. Worse, with sources loading in threads, dlt's
+    `is_pandas_frame` in one thread can meet the half-imported pandas of another and fail. So
+    `run_ingest` has pyarrow look once, with pandas hidden: pyarrow then takes pandas for absent
+    until something asks it for pandas itself (`to_pandas`, `from_pandas`), which imports it then.
+    """
+    if "pandas" in sys.modules:
+        return
+    hidden = _HidePandas()
+    sys.meta_path.insert(0, hidden)
+    try:
+        pa.array([], pa.int64())
+    finally:
+        sys.meta_path.remove(hidden)
+
+
+class _HidePandas:
+    """An import finder under which `import pandas` fails (while `skip_pandas_lookup` runs)."""
+
+    def find_spec(self, name: str, path: Any = None, target: Any = None) -> None:
+        if name == "pandas":
+            raise ImportError("pandas is hidden from pyarrow's lookup", name=name)
 
 
 def _arrow_type(hint: dict[str, Any]) -> pa.DataType:

@@ -8,9 +8,10 @@ travel together and tests (each with its own tmp warehouse) never share state th
 from __future__ import annotations
 
 import contextlib
+import threading
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import dlt
 from dlt.destinations.impl.duckdb.configuration import DuckDbCredentials
@@ -108,14 +109,17 @@ def netsuite_pipeline(
 # ===============================================================================================
 import argparse  # noqa: E402 - this section is appended to the factories above
 import socket  # noqa: E402
+import time  # noqa: E402
 from collections.abc import Callable  # noqa: E402
+from concurrent.futures import ThreadPoolExecutor  # noqa: E402
 from dataclasses import dataclass, field  # noqa: E402
 from datetime import datetime  # noqa: E402
-from typing import Any  # noqa: E402
 from urllib.parse import urlsplit  # noqa: E402
 
 Progress = Callable[[str], None]
+Connect = Callable[[], contextlib.AbstractContextManager["duckdb.DuckDBPyConnection"]]
 AMAZON_STEPS = ("orders", "inventory_summaries", "listings_items", "settlements")
+SOURCES = ("amazon", "netsuite")
 
 
 @dataclass
@@ -126,6 +130,7 @@ class IngestReport:
     rows: dict[str, int] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    seconds: float = 0.0  # how long the source's run took (the benchmark reports it)
 
     @property
     def ok(self) -> bool:
@@ -189,15 +194,19 @@ def run_amazon(
     now: datetime | None = None,
     api: Any = None,
     steps: tuple[str, ...] = AMAZON_STEPS,
+    connect: Connect = warehouse_connection,
 ) -> IngestReport:
     """Orders (+ items), FBA inventory, listings, then new settlement reports. Each step loads on
     its own, so a permanent error in one keeps what the others (and earlier runs) loaded.
 
-    Without a `pipeline`, every step works through one warehouse connection (`warehouse_connection`).
-    The listings reports are requested before the orders load, so Amazon prepares them meanwhile.
+    Without a `pipeline`, every step works through one warehouse connection, `connect()`'s (by
+    default `warehouse_connection`; `run_ingest` passes a cursor of the connection it shares).
+    The listings reports are requested before the orders load and read in the background while
+    the orders and inventory load, so Amazon prepares them meanwhile.
     """
     from ingestion.amazon.settings import AmazonSettings
 
+    started = time.perf_counter()
     settings = settings or AmazonSettings.from_env()
     check_reachable(settings.sp_api_url, "SP-API", "AMAZON_SP_API_URL")
     if settings.lwa_url != settings.sp_api_url:
@@ -205,9 +214,11 @@ def run_amazon(
     with contextlib.ExitStack() as stack:
         connection = None
         if pipeline is None:
-            connection = stack.enter_context(warehouse_connection())
+            connection = stack.enter_context(connect())
             pipeline = amazon_pipeline(connection=connection)
-        return _amazon_steps(progress, settings, pipeline, connection, now, api, steps)
+        report = _amazon_steps(progress, settings, pipeline, connection, now, api, steps)
+    report.seconds = time.perf_counter() - started
+    return report
 
 
 def _amazon_steps(
@@ -220,21 +231,22 @@ def _amazon_steps(
     steps: tuple[str, ...],
 ) -> IngestReport:
     from ingestion.amazon.client import AmazonUnreachable, SpApi
-    from ingestion.amazon.listings import request_listings
+    from ingestion.amazon.listings import ListingsFetch, request_listings
     from ingestion.amazon.settlement_reports import sync_settlement_reports
     from ingestion.amazon.settlements import settlement_pipeline
     from ingestion.amazon.source import amazon_source
 
     report = IngestReport("amazon")
     api = api or SpApi(settings)
+    listings = None
     try:
-        listings = None
         if "listings_items" in steps:
             try:
-                listings = request_listings(api, settings)  # other errors: the listings step's
+                requested = request_listings(api, settings)  # other errors: the listings step's
             except AmazonUnreachable as exc:
                 report.errors.append(f"amazon listings_items: {_one_line(exc)}")
                 return report
+            listings = ListingsFetch(api, settings, requested)
         for resource in [step for step in steps if step != "settlements"]:
             progress(
                 f"amazon: loading {resource} (orders API {settings.orders_api})"
@@ -267,6 +279,8 @@ def _amazon_steps(
             if sync.result.rejected:
                 report.errors.append(f"amazon settlements: {sync.result.summary()}")
     finally:
+        if listings is not None:
+            listings.stop()  # a step that ended the run early leaves it waiting: stop it first
         if api.retries:
             report.notes.append(f"{api.retries} SP-API calls retried after throttling or transient errors")
         api.close()
@@ -278,12 +292,14 @@ def run_netsuite(
     client: Any = None,
     settings: Any = None,
     pipeline: dlt.Pipeline | None = None,
+    connect: Connect = warehouse_connection,
 ) -> IngestReport:
-    """All contract tables over SuiteQL in one load (through one warehouse connection)."""
+    """All contract tables over SuiteQL in one load (through one warehouse connection, `connect()`'s)."""
     from ingestion.netsuite import netsuite_source
     from ingestion.netsuite.client import NetSuiteClient
     from ingestion.netsuite.settings import NetSuiteSettings
 
+    started = time.perf_counter()
     report = IngestReport("netsuite")
     own_client = client is None
     client = client or NetSuiteClient.from_env()
@@ -293,36 +309,111 @@ def run_netsuite(
         progress(f"netsuite: loading {', '.join(settings.tables)}")
         with contextlib.ExitStack() as stack:
             if pipeline is None:
-                pipeline = netsuite_pipeline(connection=stack.enter_context(warehouse_connection()))
+                pipeline = netsuite_pipeline(connection=stack.enter_context(connect()))
             _run(pipeline, netsuite_source(client, settings), report, "netsuite")
         if client.stats.retries:
             report.notes.append(f"{client.stats.retries} NetSuite requests retried")
     finally:
         if own_client:
             client.close()
+    report.seconds = time.perf_counter() - started
     return report
 
 
+class SharedWarehouse:
+    """One warehouse connection for every source of an ingest run (one open, one checkpoint at the
+    close), opened by the first source that needs it: a run whose sources are all unreachable
+    creates no warehouse. Each source works through its own cursor (a DuckDB connection object is
+    not for two threads at once; its cursors are), closed when the source is done."""
+
+    def __init__(self, warehouse: Path | None = None) -> None:
+        self.warehouse = warehouse
+        self._lock = threading.Lock()
+        self._connection: duckdb.DuckDBPyConnection | None = None
+
+    @contextlib.contextmanager
+    def cursor(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        from ingestion.warehouse import connect_warehouse
+
+        with self._lock:
+            if self._connection is None:
+                self._connection = connect_warehouse(self.warehouse)
+            cursor = self._connection.cursor()
+        try:
+            yield cursor
+        finally:
+            cursor.close()
+
+    def close(self) -> None:
+        with self._lock:
+            if self._connection is not None:
+                self._connection.close()
+                self._connection = None
+
+
+def run_ingest(
+    progress: Progress = lambda message: None,
+    sources: tuple[str, ...] = SOURCES,
+    now: datetime | None = None,
+) -> dict[str, IngestReport | Exception]:
+    """Run `sources` (Amazon, NetSuite) at once: the first in this thread, the others each in a
+    thread of their own, all through one warehouse connection (`SharedWarehouse`). Their HTTP
+    waits and DuckDB loads overlap; each source keeps its own dlt pipeline, state and cursors.
+
+    Returns each source's report, or the exception that stopped it (an unreachable URL, a bad
+    setting, ...), in the order of `sources`; `ledgerbridge ingest` and the benchmark call this.
+    """
+    from ingestion.arrow_tables import skip_pandas_lookup
+
+    skip_pandas_lookup()
+    runners: dict[str, Callable[[Connect], IngestReport]] = {
+        "amazon": lambda connect: run_amazon(progress, now=now, connect=connect),
+        "netsuite": lambda connect: run_netsuite(progress, connect=connect),
+    }
+    shared = SharedWarehouse()
+
+    def attempt(name: str) -> IngestReport | Exception:
+        try:
+            return runners[name](shared.cursor)
+        except Exception as exc:  # reported by the caller, after the other sources finished
+            return exc
+
+    results: dict[str, IngestReport | Exception] = {}
+    try:
+        with ThreadPoolExecutor(max_workers=max(1, len(sources) - 1), thread_name_prefix="ingest") as pool:
+            beside = {name: pool.submit(attempt, name) for name in sources[1:]}
+            if sources:
+                results[sources[0]] = attempt(sources[0])
+            results.update({name: future.result() for name, future in beside.items()})
+    finally:
+        shared.close()
+    return {name: results[name] for name in sources}
+
+
 def ingest_command(args: argparse.Namespace, progress: Progress) -> int:
-    """`ledgerbridge ingest [amazon|netsuite]`: print rows per table; exit 1 with one line on failure."""
+    """`ledgerbridge ingest [amazon|netsuite]`: print rows per table; exit 1 with one line on failure.
+
+    Both sources run at once (`run_ingest`); their lines print in the same order as ever."""
     from orchestration.cli import CommandError
 
     source = getattr(args, "source", None)
-    runners = {"amazon": run_amazon, "netsuite": run_netsuite}
+    results = run_ingest(progress, tuple(name for name in SOURCES if source in (None, name)))
     failures: list[str] = []
-    for name, runner in runners.items():
-        if source not in (None, name):
+    crashed: list[Exception] = []
+    for name, report in results.items():
+        if isinstance(report, Unreachable | ValueError):  # unreachable URL or a bad setting
+            failures.append(_one_line(report))
             continue
-        try:
-            report = runner(progress)
-        except (Unreachable, ValueError) as exc:  # unreachable URL or a bad setting
-            failures.append(_one_line(exc))
+        if isinstance(report, Exception):
+            crashed.append(report)
             continue
         for table, count in sorted(report.rows.items()):
             print(f"{name}.{table}: {count} rows" if " " not in table else f"{name}: {count} {table}")
         for note in report.notes:
             print(f"{name}: {note}")
         failures.extend(report.errors)
+    if crashed:  # a bug, not a reportable failure: the traceback, as before
+        raise crashed[0]
     if failures:
         raise CommandError("; ".join(failures))
     return 0

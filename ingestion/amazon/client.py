@@ -20,6 +20,7 @@ import json
 import logging
 import random
 import ssl
+import threading
 import time
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -96,46 +97,53 @@ class SpApi:
         self._clients: dict[tuple[type, str, str | None], Client] = {}
         self._http: httpx.Client | None = None
         self._ssl_context: ssl.SSLContext | None = None
+        # Clients are made on first use, and the orders pages and listings reports are fetched in
+        # threads of their own: one of each, not one per thread.
+        self._lock = threading.RLock()
         self.retries = 0  # how many calls were retried; the tests and the CLI report it
 
     # -- clients -----------------------------------------------------------------------------
     def client(self, api: type[C], marketplace: str = "US", version: str | None = None) -> C:
         """An sp_api client of class `api` for one marketplace code, pointed at our endpoint."""
         key = (api, marketplace, version)
-        if key not in self._clients:
-            s = self.settings
-            extra = {"version": version} if version else {}
-            client = api(
-                Marketplaces.US,  # only a placeholder: endpoint and marketplace id are set below
-                refresh_token=s.refresh_token,
-                credentials={
-                    "lwa_app_id": s.client_id,
-                    "lwa_client_secret": s.client_secret,
-                    "refresh_token": s.refresh_token,
-                },
-                auth_token_client_class=self._lwa,
-                timeout=s.timeout,
-                verify=self.ssl_context,
-                **extra,
-            )
-            client.endpoint = s.sp_api_url
-            client.marketplace_id = MARKETPLACE_IDS[marketplace]
-            self._clients[key] = client
-        return self._clients[key]  # type: ignore[return-value]
+        with self._lock:
+            if key not in self._clients:
+                s = self.settings
+                extra = {"version": version} if version else {}
+                client = api(
+                    Marketplaces.US,  # only a placeholder: endpoint and marketplace id are set below
+                    refresh_token=s.refresh_token,
+                    credentials={
+                        "lwa_app_id": s.client_id,
+                        "lwa_client_secret": s.client_secret,
+                        "refresh_token": s.refresh_token,
+                    },
+                    auth_token_client_class=self._lwa,
+                    timeout=s.timeout,
+                    verify=self.ssl_context,
+                    **extra,
+                )
+                client.endpoint = s.sp_api_url
+                client.marketplace_id = MARKETPLACE_IDS[marketplace]
+                self._clients[key] = client
+            return self._clients[key]  # type: ignore[return-value]
 
     @property
     def ssl_context(self) -> ssl.SSLContext:
         """httpx's default context (certifi, or SSL_CERT_FILE/SSL_CERT_DIR), made once per run."""
-        if self._ssl_context is None:
-            self._ssl_context = httpx.create_ssl_context()
-        return self._ssl_context
+        with self._lock:
+            if self._ssl_context is None:
+                self._ssl_context = httpx.create_ssl_context()
+            return self._ssl_context
 
     @property
     def http(self) -> httpx.Client:
-        """The HTTP client of report downloads and `get_json` (opened on first use)."""
-        if self._http is None:
-            self._http = httpx.Client(timeout=self.settings.timeout, verify=self.ssl_context)
-        return self._http
+        """The HTTP client of report downloads and `get_json` (opened on first use; httpx's client
+        may be shared between threads)."""
+        with self._lock:
+            if self._http is None:
+                self._http = httpx.Client(timeout=self.settings.timeout, verify=self.ssl_context)
+            return self._http
 
     def close(self) -> None:
         for client in self._clients.values():

@@ -15,7 +15,8 @@ from __future__ import annotations
 import copy
 import csv
 import io
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -52,10 +53,69 @@ def request_listings(api: SpApi, settings: AmazonSettings) -> RequestedReports:
         return RequestedReports(LISTINGS_REPORT_TYPE, {}, error=exc)
 
 
+def fetch_listings(
+    api: SpApi,
+    settings: AmazonSettings,
+    requested: RequestedReports,
+    sleep: Callable[[float], None] | None = None,
+) -> list[dict[str, Any]]:
+    """Every listing of the `requested` reports, once they are DONE (every marketplace's, in order)."""
+    reports = wait_for_reports(api, requested, settings.report_polling, sleep)
+    rows: list[dict[str, Any]] = []
+    for code, report in reports.items():
+        if report is None:  # CANCELLED: Amazon had no listings to report
+            continue
+        text = decode_report(download_report(api, report))
+        rows += parse_listings(text, code, settings.marketplace_ids[code], report)
+    return rows
+
+
+class _Stopped(Exception):
+    """The run ended before the listings were needed."""
+
+
+class ListingsFetch:
+    """`fetch_listings` in a background thread, started as soon as the reports are requested: the
+    polls (Amazon takes seconds to minutes to prepare a report) and the downloads overlap the
+    orders and inventory loads instead of following them. `rows()` waits for the thread and
+    raises its error, so the listings step fails (alone) as if it had fetched them itself."""
+
+    def __init__(self, api: SpApi, settings: AmazonSettings, requested: RequestedReports) -> None:
+        self._stopping = threading.Event()
+        self._rows: list[dict[str, Any]] = []
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(
+            target=self._fetch, args=(api, settings, requested), name="listings-fetch", daemon=True
+        )
+        self._thread.start()
+
+    def _fetch(self, api: SpApi, settings: AmazonSettings, requested: RequestedReports) -> None:
+        try:
+            self._rows = fetch_listings(api, settings, requested, self._sleep)
+        except BaseException as exc:  # raised by rows(), in the listings step
+            self._error = exc
+
+    def _sleep(self, seconds: float) -> None:
+        if self._stopping.wait(seconds):
+            raise _Stopped
+
+    def rows(self) -> list[dict[str, Any]]:
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return self._rows
+
+    def stop(self) -> None:
+        """End the thread at its next wait (the run ended early, or is done)."""
+        self._stopping.set()
+        self._thread.join()
+
+
 def listings_items_resource(
-    api: SpApi, settings: AmazonSettings, requested: RequestedReports | None = None
+    api: SpApi, settings: AmazonSettings, requested: RequestedReports | ListingsFetch | None = None
 ) -> DltResource:
-    """The listings of the reports `requested` earlier (`request_listings`), or asked for now."""
+    """The listings of the reports `requested` earlier (`request_listings`; being read already when
+    a `ListingsFetch`), or asked for now."""
     columns = copy.deepcopy(LISTING_COLUMNS)
 
     @dlt.resource(
@@ -66,18 +126,11 @@ def listings_items_resource(
         columns=columns,
     )
     def listings_items() -> Iterator[Any]:
-        asked = requested or request_listings(api, settings)
-        reports = wait_for_reports(api, asked, settings.report_polling)
-        found = False
-        for code, report in reports.items():
-            if report is None:  # CANCELLED: Amazon had no listings to report
-                continue
-            text = decode_report(download_report(api, report))
-            for row in parse_listings(text, code, settings.marketplace_ids[code], report):
-                found = True
-                yield row
-        if not found:
-            yield empty_table(columns)
+        if isinstance(requested, ListingsFetch):
+            rows = requested.rows()
+        else:
+            rows = fetch_listings(api, settings, requested or request_listings(api, settings))
+        yield rows if rows else empty_table(columns)  # one list: dlt handles it in one go
 
     return listings_items
 

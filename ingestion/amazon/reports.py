@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -76,9 +77,13 @@ def create_reports(api: SpApi, report_type: str, marketplace_ids: dict[str, str]
 
 
 def wait_for_reports(
-    api: SpApi, requested: RequestedReports, polling: ReportPolling
+    api: SpApi,
+    requested: RequestedReports,
+    polling: ReportPolling,
+    sleep: Callable[[float], None] | None = None,
 ) -> dict[str, dict[str, Any] | None]:
-    """getReport until every requested report is DONE: code -> report (None if CANCELLED)."""
+    """getReport until every requested report is DONE: code -> report (None if CANCELLED).
+    `sleep` waits between polls (`api.sleep` by default; a background reader's can be stopped)."""
     from sp_api.api import Reports
 
     if requested.error is not None:
@@ -111,6 +116,6 @@ def wait_for_reports(
             raise AmazonApiError(
                 f"{report_type} report(s) {reports} not DONE after {waited:.0f}s of waiting; try again later"
             )
-        api.sleep(delay)
+        (sleep or api.sleep)(delay)
         waited += delay
         delay = min(polling.max_delay, delay * 2)

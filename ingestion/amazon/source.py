@@ -33,7 +33,7 @@ from dlt.extract.resource import DltResource
 from ingestion.arrow_tables import arrow_page, empty_table
 
 from .client import SpApi
-from .listings import listings_items_resource
+from .listings import ListingsFetch, listings_items_resource
 from .reports import RequestedReports
 from .rows import (
     INVENTORY_COLUMNS,
@@ -64,7 +64,7 @@ def amazon_source(
     settings: AmazonSettings | None = None,
     api: SpApi | None = None,
     now: datetime | None = None,
-    listings: RequestedReports | None = None,
+    listings: RequestedReports | ListingsFetch | None = None,
 ) -> tuple[DltResource, ...]:
     """Amazon Seller Central via SP-API.
 
@@ -73,8 +73,9 @@ def amazon_source(
             `AmazonSettings.from_env()` when omitted.
         api: a prepared `SpApi` (tests pass one to count retries); built from `settings` otherwise.
         now: the run's clock (UTC); the orders upper bound and the inventory snapshot date derive from it.
-        listings: listings reports requested earlier (`request_listings`); asked for when the
-            `listings_items` resource runs otherwise.
+        listings: listings reports requested earlier (`request_listings`), or being read in the
+            background already (`ListingsFetch`); asked for when the `listings_items` resource
+            runs otherwise.
     """
     settings = settings or AmazonSettings.from_env()
     api = api or SpApi(settings)
