@@ -44,7 +44,7 @@ def run_build(mode: str | None, progress: Progress, full_refresh: bool = False) 
     progress(f"dbt build{detail} into {warehouse_path()}")
     done = dbt_cli.run_dbt(dbt_cli.build_args(mode, full_refresh=full_refresh))
     results = dbt_cli.read_run_results()
-    failures = [f"{r.name} ({r.status})" for r in dbt_cli.blocking_failures(results)]
+    failures = [dbt_cli.describe_failure(r) for r in dbt_cli.blocking_failures(results)]
     if done.returncode != 0 and not failures:
         tail = (done.stdout + done.stderr).strip().splitlines()[-1:] or ["no output"]
         failures = [f"dbt exited {done.returncode}: {tail[0]}"]

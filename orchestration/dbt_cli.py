@@ -96,6 +96,7 @@ class NodeResult:
     status: str
     message: str
     failures: int | None
+    compiled_code: str = ""  # a test's query: the rows it returns are its failures
 
     @property
     def blocks(self) -> bool:
@@ -122,9 +123,35 @@ def read_run_results(target_dir: Path = TARGET_DIR) -> list[NodeResult]:
                 status=str(item.get("status")),
                 message=str(item.get("message") or ""),
                 failures=item.get("failures"),
+                compiled_code=str(item.get("compiled_code") or ""),
             )
         )
     return results
+
+
+def failing_rows(result: NodeResult, warehouse: Path | None = None, limit: int = 3) -> str:
+    """The first rows a failed test returns, as `column=value` text: which column has nulls, which
+    key is duplicated ("" when not a failed test or when they cannot be read). dbt itself prints only
+    how many rows failed; this saves the on-call engineer a trip to the compiled SQL."""
+    if result.resource_type != "test" or result.status != "fail" or not result.compiled_code.strip():
+        return ""
+    import duckdb
+
+    try:
+        with duckdb.connect(str(warehouse or warehouse_path()), read_only=True) as con:
+            cursor = con.execute(f"select * from ({result.compiled_code}) as failing limit {limit + 1}")
+            names = [d[0] for d in cursor.description]
+            rows = cursor.fetchall()
+    except duckdb.Error:
+        return ""
+    shown = "; ".join(", ".join(f"{n}={v}" for n, v in zip(names, row, strict=True)) for row in rows[:limit])
+    return shown + ("; ..." if len(rows) > limit else "")
+
+
+def describe_failure(result: NodeResult, warehouse: Path | None = None) -> str:
+    """One blocking failure as the build reports it: name, status, and a failed test's first rows."""
+    rows = failing_rows(result, warehouse)
+    return f"{result.name} ({result.status}: {rows})" if rows else f"{result.name} ({result.status})"
 
 
 def blocking_failures(results: Sequence[NodeResult]) -> list[NodeResult]:

@@ -4,10 +4,13 @@ A null or a duplicate still fails the build, and the failing rows name the colum
 
 from __future__ import annotations
 
+import json
 import shutil
 
 import duckdb
 from conftest import run_dbt
+
+from orchestration import dbt_cli
 
 
 def _status(run, name: str) -> str:
@@ -53,6 +56,14 @@ def test_a_null_in_a_mart_column_fails_the_build_and_names_the_column(built_ware
     assert _status(run, test) == "fail", run.output[-3000:]
     assert f"Failure in test {test}" in run.output
     assert _stored_failures(warehouse, test) == {("entry_external_id", 2), ("settlement_line_id", 1)}
+    # `ledgerbridge build` names the columns in its failure line (dbt prints only a row count)
+    (tmp_path / "results").mkdir()
+    (tmp_path / "results" / "run_results.json").write_text(json.dumps({"results": run.results}))
+    failed = [r for r in dbt_cli.read_run_results(tmp_path / "results") if r.name == test]
+    line = dbt_cli.describe_failure(failed[0], warehouse)
+    assert (
+        "column_name=entry_external_id, null_rows=2" in line and "column_name=settlement_line_id" in line
+    ), line
     # nothing downstream of the failing mart is built on it
     assert _status(run, "fct_settlement_journal_lines") == "skipped"
     # the staging rows it was built from have no nulls: only the mart's test fails
