@@ -392,7 +392,7 @@ def serve(plan_path: str) -> int:
     netsuite_app = NetSuiteSandbox(seller=plan.base)
     amazon = RunningServer(amazon_app).start()
     netsuite = RunningServer(netsuite_app).start()
-    env = sandbox_env(amazon.url, netsuite.url, credentials)
+    env = credentials.sandbox_env(amazon.url, netsuite.url, CODES)
     print(json.dumps(env), flush=True)
     serial = 0
     for line in sys.stdin:
@@ -427,26 +427,6 @@ def add_fresh_order(app: Any, plan: Plan, serial: int) -> str:
     order.update(status="Unshipped", shipped_at=None, last_updated_at=now)
     app.add_order(order)
     return order["order_id"]
-
-
-def sandbox_env(amazon_url: str, netsuite_url: str, credentials: Any) -> dict[str, str]:
-    """The variables that point ingestion, dbt and the push at these sandboxes (TBA auth)."""
-    return {
-        "AMAZON_SP_API_URL": amazon_url,
-        "AMAZON_LWA_URL": amazon_url,
-        "AMAZON_LWA_CLIENT_ID": credentials.LWA_CLIENT_ID,
-        "AMAZON_LWA_CLIENT_SECRET": credentials.LWA_CLIENT_SECRET,
-        "AMAZON_REFRESH_TOKEN": credentials.REFRESH_TOKEN,
-        "AMAZON_SELLER_ID": credentials.SELLER_ID,
-        "AMAZON_MARKETPLACES": ",".join(CODES),
-        "NETSUITE_URL": netsuite_url,
-        "NETSUITE_ACCOUNT_ID": credentials.NETSUITE_ACCOUNT_ID,
-        "NETSUITE_AUTH": "tba",
-        "NETSUITE_CONSUMER_KEY": credentials.CONSUMER_KEY,
-        "NETSUITE_CONSUMER_SECRET": credentials.CONSUMER_SECRET,
-        "NETSUITE_TOKEN_ID": credentials.TOKEN_ID,
-        "NETSUITE_TOKEN_SECRET": credentials.TOKEN_SECRET,
-    }
 
 
 if __name__ == "__main__":

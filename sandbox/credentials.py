@@ -15,3 +15,25 @@ TOKEN_SECRET = "sandbox-token-secret"
 # sandbox at start and written next to the env file (never committed).
 OAUTH2_CLIENT_ID = "sandbox-oauth2-client-id"
 OAUTH2_CERTIFICATE_ID = "sandbox-certificate-id"
+
+
+def sandbox_env(
+    amazon_url: str, netsuite_url: str, marketplaces: tuple[str, ...] | list[str]
+) -> dict[str, str]:
+    """The variables that point ingestion, dbt and the push at sandboxes at these URLs (TBA auth)."""
+    return {
+        "AMAZON_SP_API_URL": amazon_url,
+        "AMAZON_LWA_URL": amazon_url,
+        "AMAZON_LWA_CLIENT_ID": LWA_CLIENT_ID,
+        "AMAZON_LWA_CLIENT_SECRET": LWA_CLIENT_SECRET,
+        "AMAZON_REFRESH_TOKEN": REFRESH_TOKEN,
+        "AMAZON_SELLER_ID": SELLER_ID,
+        "AMAZON_MARKETPLACES": ",".join(marketplaces),
+        "NETSUITE_URL": netsuite_url,
+        "NETSUITE_ACCOUNT_ID": NETSUITE_ACCOUNT_ID,
+        "NETSUITE_AUTH": "tba",
+        "NETSUITE_CONSUMER_KEY": CONSUMER_KEY,
+        "NETSUITE_CONSUMER_SECRET": CONSUMER_SECRET,
+        "NETSUITE_TOKEN_ID": TOKEN_ID,
+        "NETSUITE_TOKEN_SECRET": TOKEN_SECRET,
+    }

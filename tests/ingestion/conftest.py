@@ -31,3 +31,15 @@ def opens_in_another_process():
         return done.returncode == 0
 
     return check
+
+
+@pytest.fixture
+def netsuite(seller):
+    """The NetSuite sandbox serving the test module's `seller`, over real HTTP."""
+    from sandbox.http import RunningServer
+    from sandbox.netsuite import NetSuiteSandbox
+
+    app = NetSuiteSandbox(seller=seller)
+    server = RunningServer(app).start()
+    yield app, server
+    server.stop()

@@ -28,7 +28,6 @@ from sandbox import credentials
 from sandbox.amazon import AmazonSandbox
 from sandbox.generator import generate_seller
 from sandbox.http import RunningServer
-from sandbox.netsuite import NetSuiteSandbox
 
 MARKETPLACES = ("US", "DE")
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -48,27 +47,8 @@ def amazon(seller):
     server.stop()
 
 
-@pytest.fixture
-def netsuite(seller):
-    app = NetSuiteSandbox(seller=seller)
-    server = RunningServer(app).start()
-    yield app, server
-    server.stop()
-
-
 def source_env(amazon_url: str, netsuite_url: str) -> dict[str, str]:
-    return {
-        "AMAZON_SP_API_URL": amazon_url,
-        "AMAZON_LWA_URL": amazon_url,
-        "AMAZON_MARKETPLACES": ",".join(MARKETPLACES),
-        "NETSUITE_URL": netsuite_url,
-        "NETSUITE_ACCOUNT_ID": credentials.NETSUITE_ACCOUNT_ID,
-        "NETSUITE_AUTH": "tba",
-        "NETSUITE_CONSUMER_KEY": credentials.CONSUMER_KEY,
-        "NETSUITE_CONSUMER_SECRET": credentials.CONSUMER_SECRET,
-        "NETSUITE_TOKEN_ID": credentials.TOKEN_ID,
-        "NETSUITE_TOKEN_SECRET": credentials.TOKEN_SECRET,
-    }
+    return credentials.sandbox_env(amazon_url, netsuite_url, MARKETPLACES)
 
 
 def counts(warehouse, schema: str, tables) -> dict[str, int]:

@@ -19,7 +19,6 @@ from ingestion.netsuite.client import NetSuiteClient
 from ingestion.netsuite.settings import NetSuiteSettings
 from ingestion.pipelines import netsuite_pipeline, run_netsuite
 from sandbox.generator import generate_seller
-from sandbox.http import RunningServer
 from sandbox.netsuite import NetSuiteSandbox, generate_oauth2_keypair
 
 FAST = {"backoff_base": 0.01, "backoff_cap": 0.05}
@@ -28,14 +27,6 @@ FAST = {"backoff_base": 0.01, "backoff_cap": 0.05}
 @pytest.fixture(scope="module")
 def seller():
     return generate_seller(7, scale="tiny")
-
-
-@pytest.fixture
-def netsuite(seller):
-    app = NetSuiteSandbox(seller=seller)
-    server = RunningServer(app).start()
-    yield app, server
-    server.stop()
 
 
 def tba_client(url: str, **env: str) -> NetSuiteClient:
