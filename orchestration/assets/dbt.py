@@ -116,7 +116,7 @@ def ledgerbridge_dbt(
     yield from _with_readable_metadata(context, events)
     failed = unreported_failures(dbt_cli.read_run_results(invocation.target_path), events)
     if failed:
-        names = ", ".join(f"{r.name} ({r.status})" for r in failed[:10])
+        names = ", ".join(dbt_cli.describe_failure(r) for r in failed[:10])
         raise dg.Failure(f"dbt build failed on {len(failed)} node(s): {names}")
 
 
